@@ -1,0 +1,293 @@
+"""The workspace schema (METRICS.md section 1) and the transactional writes into it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import duckdb
+import polars as pl
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
+
+CREATE TABLE IF NOT EXISTS loads (
+    load_id       INTEGER PRIMARY KEY,
+    file_name     VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,
+    format        VARCHAR NOT NULL,
+    rows_read     BIGINT NOT NULL,
+    rows_loaded   BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    inserted      BIGINT NOT NULL,
+    updated       BIGINT NOT NULL,
+    warnings      BIGINT NOT NULL DEFAULT 0,
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ NOT NULL,
+    status        VARCHAR NOT NULL,
+    message       VARCHAR,
+    CHECK (rows_read = rows_loaded + rows_rejected)
+);
+
+CREATE TABLE IF NOT EXISTS rejects (
+    load_id    INTEGER NOT NULL,
+    row_number BIGINT NOT NULL,
+    reason     VARCHAR NOT NULL,
+    raw        VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+    ticket_id        VARCHAR NOT NULL,
+    client           VARCHAR NOT NULL,
+    site             VARCHAR,
+    asset            VARCHAR,
+    category         VARCHAR,
+    priority         VARCHAR,
+    priority_raw     VARCHAR,
+    title            VARCHAR,
+    status           VARCHAR,
+    opened_at        TIMESTAMPTZ NOT NULL,
+    resolved_at      TIMESTAMPTZ,
+    downtime_minutes DOUBLE,
+    users_affected   INTEGER,
+    labour_hours     DOUBLE,
+    billed_amount    DECIMAL(18,2),
+    -- derived once at load: hours from opened to resolved, NULL when open or resolved before opened
+    ttr_hours        DOUBLE,
+    -- derived once at load: asset, else category (the recurrence key within a client)
+    recurrence_key   VARCHAR,
+    load_id          INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS invoice_lines (
+    invoice_id   VARCHAR NOT NULL,
+    line_no      INTEGER NOT NULL,
+    invoice_date DATE NOT NULL,
+    client       VARCHAR,
+    description  VARCHAR,
+    quantity     DOUBLE,
+    unit_price   DECIMAL(18,4),
+    amount       DECIMAL(18,2) NOT NULL,
+    tax          DECIMAL(18,2),
+    currency     VARCHAR,
+    ticket_id    VARCHAR,
+    kind         VARCHAR NOT NULL CHECK (kind IN ('labour', 'parts', 'contract', 'other')),
+    load_id      INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS settings (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL  -- JSON
+);
+"""
+
+INCIDENT_COLUMNS = [
+    "ticket_id", "client", "site", "asset", "category", "priority", "priority_raw", "title",
+    "status", "opened_at", "resolved_at", "downtime_minutes", "users_affected", "labour_hours",
+    "billed_amount",
+]
+INVOICE_COLUMNS = [
+    "invoice_id", "line_no", "invoice_date", "client", "description", "quantity", "unit_price",
+    "amount", "tax", "currency", "ticket_id", "kind",
+]
+KINDS = ("incidents", "invoices")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the workspace tables if they are not there yet."""
+    con.execute(SCHEMA)
+
+
+# --- settings (scenario, saved mappings, keyword lists): JSON values by key ---------------
+
+def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:
+    """The JSON-decoded value stored under `key`, or `default`."""
+    if not _has_table(con, "settings"):
+        return default
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return default if row is None else json.loads(row[0])
+
+
+def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
+    """Store `value` (JSON-encodable) under `key`."""
+    con.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)]
+    )
+
+
+def settings_with_prefix(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[str, Any]:
+    """Every setting whose key starts with `prefix`, decoded."""
+    if not _has_table(con, "settings"):
+        return {}
+    rows = con.execute(
+        "SELECT key, value FROM settings WHERE starts_with(key, ?)", [prefix]
+    ).fetchall()
+    return {k: json.loads(v) for k, v in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'"
+        " AND database_name = current_database()",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# --- loads ----------------------------------------------------------------------------------
+
+@dataclass
+class LoadSummary:
+    """What one file's load did; printed by `ingest --json`, one object per file."""
+
+    file: str
+    kind: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    inserted: int = 0
+    updated: int = 0
+    warnings: int = 0
+    status: str = "loaded"  # loaded | loaded_with_rejects | unchanged | failed
+    message: str = ""
+    load_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def find_identical_load(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
+    """The id of an earlier load of a byte-identical file, if any."""
+    row = con.execute(
+        "SELECT load_id FROM loads WHERE sha256 = ? ORDER BY load_id LIMIT 1", [sha256]
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _before_commit(con: duckdb.DuckDBPyConnection) -> None:
+    """A seam the failure-injection test patches to fail a load after its rows are written."""
+
+
+def write_load(
+    con: duckdb.DuckDBPyConnection,
+    summary: LoadSummary,
+    sha256: str,
+    rows: pl.DataFrame,
+    rejects: pl.DataFrame,
+    started_at: datetime,
+) -> LoadSummary:
+    """Write one file's canonical rows, its rejects and its `loads` row in one transaction.
+
+    `rows` has the canonical columns of `summary.kind`; `rejects` has row_number, reason, raw.
+    Tickets replace the stored ticket with the same (client, ticket_id); invoices replace
+    every stored line of the same invoice_id. On any error nothing is kept.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_id = int(con.execute("SELECT nextval('load_ids')").fetchone()[0])  # type: ignore[index]
+        staging = rows.to_arrow()
+        con.register("staging", staging)
+        if summary.kind == "incidents":
+            inserted, updated = _replace_incidents(con, load_id)
+        else:
+            inserted, updated = _replace_invoices(con, load_id)
+        con.unregister("staging")
+        if rejects.height:
+            reject_rows = rejects.select("row_number", "reason", "raw").to_arrow()
+            con.register("reject_rows", reject_rows)
+            con.execute(
+                "INSERT INTO rejects SELECT ?, row_number, reason, raw FROM reject_rows", [load_id]
+            )
+            con.unregister("reject_rows")
+        summary.inserted, summary.updated, summary.load_id = inserted, updated, load_id
+        summary.status = "loaded_with_rejects" if summary.rows_rejected else "loaded"
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id, summary.file, sha256, summary.kind, summary.format, summary.rows_read,
+                summary.rows_loaded, summary.rows_rejected, inserted, updated, summary.warnings,
+                started_at, datetime.now(timezone.utc), summary.status, summary.message or None,
+            ],
+        )
+        _before_commit(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return summary
+
+
+def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
+    updated = con.execute(
+        "SELECT count(*) FROM staging s JOIN incidents i USING (client, ticket_id)"
+    ).fetchone()[0]  # type: ignore[index]
+    if updated:
+        con.execute(
+            "DELETE FROM incidents i USING staging s"
+            " WHERE i.client = s.client AND i.ticket_id = s.ticket_id"
+        )
+    cols = ", ".join(INCIDENT_COLUMNS)
+    total = con.execute(
+        f"""
+        INSERT INTO incidents ({cols}, ttr_hours, recurrence_key, load_id)
+        SELECT {cols},
+               CASE WHEN resolved_at >= opened_at
+                    THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END,
+               coalesce(asset, category),
+               ?
+        FROM staging
+        """,
+        [load_id],
+    ).fetchone()[0]  # type: ignore[index]
+    return int(total) - int(updated), int(updated)
+
+
+def _replace_invoices(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
+    updated = con.execute(
+        "SELECT count(DISTINCT invoice_id) FROM staging"
+        " WHERE invoice_id IN (SELECT invoice_id FROM invoice_lines)"
+    ).fetchone()[0]  # type: ignore[index]
+    total = con.execute("SELECT count(DISTINCT invoice_id) FROM staging").fetchone()[0]  # type: ignore[index]
+    if updated:
+        con.execute(
+            "DELETE FROM invoice_lines WHERE invoice_id IN (SELECT invoice_id FROM staging)"
+        )
+    cols = ", ".join(INVOICE_COLUMNS)
+    con.execute(f"INSERT INTO invoice_lines ({cols}, load_id) SELECT {cols}, ? FROM staging", [load_id])
+    return int(total) - int(updated), int(updated)
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every load, newest first."""
+    return con.execute(
+        "SELECT load_id, file_name, kind, format, rows_read, rows_loaded, rows_rejected, inserted,"
+        " updated, warnings, started_at, finished_at, status, message, sha256"
+        " FROM loads ORDER BY load_id DESC"
+    ).pl()
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, load_id: int | None = None) -> pl.DataFrame:
+    """Refused input rows with their reasons, for one load or all."""
+    sql = (
+        "SELECT r.load_id, l.file_name, r.row_number, r.reason, r.raw FROM rejects r"
+        " JOIN loads l USING (load_id)"
+    )
+    params: list[Any] = []
+    if load_id is not None:
+        sql += " WHERE r.load_id = ?"
+        params.append(load_id)
+    return con.execute(sql + " ORDER BY r.load_id, r.row_number", params).pl()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of the canonical tables."""
+    return {
+        t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+        for t in ("incidents", "invoice_lines", "loads", "rejects")
+    }
