@@ -1,0 +1,273 @@
+"""Export formats: one declarative TOML profile per tool, and detection from the header.
+
+A profile (see `profiles/*.toml`) names, for each canonical field, the headers that carry
+it. Specific tools are recognised by their `signature` headers; generic profiles map common
+header names by synonym. Headers are compared ignoring case, spaces and punctuation.
+An alternative written `Header*60` or `Header*1/3600` is scaled by that factor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pipelines.errors import InputError, SettingError
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+REQUIRED = {
+    "incidents": ("ticket_id", "opened_at"),
+    "invoices": ("invoice_date", "amount"),
+}
+FIELDS = {
+    "incidents": (
+        "ticket_id", "client", "site", "asset", "category", "priority", "title", "status",
+        "opened_at", "resolved_at", "downtime_minutes", "users_affected", "labour_hours",
+        "billed_amount",
+    ),
+    "invoices": (
+        "invoice_id", "line_no", "invoice_date", "client", "description", "quantity",
+        "unit_price", "amount", "tax", "currency", "ticket_id", "kind",
+    ),
+}
+# Fields where a generic profile uses every matching header in turn (resolved, else closed).
+COALESCED = {"resolved_at", "opened_at"}
+
+
+def norm(header: str) -> str:
+    """A header as compared: lowercase letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+@dataclass(frozen=True)
+class Source:
+    """One header feeding a canonical field, with its scale factor."""
+
+    header: str
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    kind: str
+    columns: dict[str, tuple[str, ...]]
+    signature: tuple[tuple[str, ...], ...] = ()
+    generic: bool = False
+    date_order: str | None = None  # "day-first" | "month-first" | None
+    updated: tuple[str, ...] = ()
+    naive_timezone: str | None = None
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    negate_when: dict[str, Any] = field(default_factory=dict)
+    skip_rows_where: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+    def matches(self, headers: list[str]) -> bool:
+        present = {norm(h) for h in headers}
+        return bool(self.signature) and all(
+            any(norm(alt) in present for alt in group) for group in self.signature
+        )
+
+
+def _split_scale(alt: str) -> tuple[str, Fraction]:
+    m = re.fullmatch(r"(.*?)\*(\d+(?:/\d+)?)", alt)
+    return (m.group(1), Fraction(m.group(2))) if m else (alt, Fraction(1))
+
+
+def _as_tuple(v: Any) -> tuple[str, ...]:
+    return (v,) if isinstance(v, str) else tuple(v)
+
+
+def load_profile(path: Path) -> Profile:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        return Profile(
+            name=raw["name"], title=raw["title"], kind=raw["kind"],
+            columns={k: _as_tuple(v) for k, v in raw["columns"].items()},
+            signature=tuple(_as_tuple(g) for g in raw.get("signature", [])),
+            generic=raw.get("generic", False), date_order=raw.get("date_order"),
+            updated=_as_tuple(raw.get("updated", ())), naive_timezone=raw.get("naive_timezone"),
+            values=raw.get("values", {}), negate_when=raw.get("negate_when", {}),
+            skip_rows_where=raw.get("skip_rows_where", {}), notes=raw.get("notes", ""),
+        )
+    except KeyError as exc:
+        raise RuntimeError(f"format profile {path.name} lacks {exc}") from exc
+
+
+_PROFILES: list[Profile] | None = None
+
+
+def profiles() -> list[Profile]:
+    """Every profile shipped with breakeven: specific tools first, generic last."""
+    global _PROFILES
+    if _PROFILES is None:
+        loaded = [load_profile(p) for p in sorted(PROFILE_DIR.glob("*.toml"))]
+        _PROFILES = sorted(loaded, key=lambda p: (p.generic, p.kind, p.name))
+    return _PROFILES
+
+
+def get_profile(name: str) -> Profile:
+    for p in profiles():
+        if p.name == name:
+            return p
+    names = ", ".join(p.name for p in profiles())
+    raise SettingError(f"unknown format {name!r}; choose one of: {names} (see: breakeven formats)")
+
+
+def header_fingerprint(headers: list[str]) -> str:
+    """A stable id of a header row, for remembering a user's mapping."""
+    return hashlib.sha256("\x1f".join(norm(h) for h in headers).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Detection:
+    """What a file was recognised as, and where each canonical field comes from."""
+
+    kind: str
+    profile: Profile
+    mapping: dict[str, list[Source]]
+    ignored: list[str]
+    how: str  # "profile", "synonyms", "saved mapping", "--map"
+
+    def mapping_text(self) -> dict[str, str]:
+        """The mapping as `canonical -> 'Header' (or 'A, else B')` for display."""
+        out = {}
+        for fld, sources in self.mapping.items():
+            parts = [s.header + (f" x {s.scale}" if s.scale != 1 else "") for s in sources]
+            out[fld] = ", else ".join(parts)
+        return out
+
+
+def map_columns(profile: Profile, headers: list[str]) -> dict[str, list[Source]]:
+    """For each canonical field of `profile`, the headers present that feed it."""
+    by_norm: dict[str, str] = {}
+    for h in headers:
+        by_norm.setdefault(norm(h), h)
+    taken: set[str] = set()
+    mapping: dict[str, list[Source]] = {}
+    for fld, alternatives in profile.columns.items():
+        sources = []
+        for alt in alternatives:
+            name, scale = _split_scale(alt)
+            header = by_norm.get(norm(name))
+            if header is None or header in taken or any(s.header == header for s in sources):
+                continue
+            sources.append(Source(header, scale))
+            if profile.generic and fld not in COALESCED:
+                break
+        if sources:
+            mapping[fld] = sources
+            taken.update(s.header for s in sources)
+    return mapping
+
+
+def apply_user_map(
+    mapping: dict[str, list[Source]], user_map: dict[str, str], headers: list[str], kind: str,
+    file_name: str,
+) -> dict[str, list[Source]]:
+    """Overlay `canonical=Header` choices on a mapping; refuse unknown fields or headers."""
+    mapping = dict(mapping)
+    by_norm = {norm(h): h for h in headers}
+    for fld, header in user_map.items():
+        if fld not in FIELDS[kind]:
+            raise SettingError(
+                f"--map {fld}=...: {fld!r} is not a field of {kind}; fields are: "
+                + ", ".join(FIELDS[kind])
+            )
+        if not header:
+            mapping.pop(fld, None)
+            continue
+        name, scale = _split_scale(header)
+        found = by_norm.get(norm(name))
+        if found is None:
+            raise SettingError(
+                f"--map {fld}={header}: {file_name} has no column {name!r}; its columns are: "
+                + ", ".join(headers)
+            )
+        for other, sources in list(mapping.items()):
+            kept = [s for s in sources if s.header != found]
+            if other != fld and len(kept) != len(sources):
+                if kept:
+                    mapping[other] = kept
+                else:
+                    mapping.pop(other)
+        mapping[fld] = [Source(found, scale)]
+    return mapping
+
+
+def detect(
+    headers: list[str],
+    file_name: str,
+    *,
+    kind: str | None = None,
+    format_name: str | None = None,
+    user_map: dict[str, str] | None = None,
+    saved: dict[str, dict[str, Any]] | None = None,
+) -> Detection:
+    """Recognise an export from its header: kind, format profile and column mapping.
+
+    Order: an explicit --format; a mapping saved for this exact header; a specific tool's
+    signature; the generic synonyms. `user_map` (--map) is laid over whichever wins.
+    """
+    if kind is not None and kind not in FIELDS:
+        raise SettingError(f"--kind {kind!r}: choose incidents or invoices")
+    user_map = user_map or {}
+    saved_entry = (saved or {}).get(header_fingerprint(headers))
+    candidates: list[tuple[Profile, dict[str, list[Source]], str]] = []
+    if format_name:
+        p = get_profile(format_name)
+        if kind and p.kind != kind:
+            raise SettingError(f"--format {format_name} reads {p.kind}, not {kind}")
+        candidates.append((p, map_columns(p, headers), "--format"))
+    elif saved_entry and (kind is None or saved_entry["kind"] == kind):
+        p = get_profile(saved_entry["format"])
+        candidates.append((p, map_columns(p, headers), "saved mapping"))
+        user_map = {**saved_entry["map"], **user_map}
+    else:
+        specific = [p for p in profiles() if not p.generic and p.matches(headers)
+                    and (kind is None or p.kind == kind)]
+        for p in specific:
+            candidates.append((p, map_columns(p, headers), "profile"))
+        if not candidates:
+            for p in profiles():
+                if p.generic and (kind is None or p.kind == kind):
+                    candidates.append((p, map_columns(p, headers), "synonyms"))
+    scored = []
+    for p, mapping, how in candidates:
+        if user_map:
+            mapping = apply_user_map(mapping, user_map, headers, p.kind, file_name)
+            how = how if how in ("saved mapping",) else f"{how} + --map"
+        missing = [f for f in REQUIRED[p.kind] if f not in mapping]
+        # Prefer complete mappings, then the one using more columns; tickets win ties.
+        scored.append((not missing, len(mapping), p.kind == "incidents", p, mapping, how))
+    if not scored:
+        raise InputError(_unrecognised(file_name, headers, kind))
+    ok, _, _, p, mapping, how = max(scored, key=lambda t: t[:3])
+    if not ok:
+        missing = [f for f in REQUIRED[p.kind] if f not in mapping]
+        if format_name or user_map or any(s[1] >= 2 for s in scored):
+            raise InputError(
+                f"{file_name}: read as {p.title}, but no column gives "
+                + " or ".join(missing)
+                + "; name it with --map " + " --map ".join(f"{m}=HEADER" for m in missing)
+                + f" (columns: {', '.join(headers)})"
+            )
+        raise InputError(_unrecognised(file_name, headers, kind))
+    used = {s.header for sources in mapping.values() for s in sources}
+    ignored = [h for h in headers if h not in used]
+    return Detection(p.kind, p, mapping, ignored, how)
+
+
+def _unrecognised(file_name: str, headers: list[str], kind: str | None) -> str:
+    shown = ", ".join(headers[:12]) + (", ..." if len(headers) > 12 else "")
+    what = kind or "tickets or invoices"
+    return (
+        f"{file_name}: no recognisable {what} columns (found: {shown}); name them with"
+        " --map ticket_id=HEADER --map opened_at=HEADER (tickets) or --map invoice_date=HEADER"
+        " --map amount=HEADER (invoices), or pick --format (see: breakeven formats)"
+    )
