@@ -1,0 +1,217 @@
+"""The managed-contract scenario (METRICS.md section 6): defaults, validation, storage.
+
+A scenario is stored per workspace under the setting key ``scenario`` and can be
+overridden for one call by a TOML file (``--scenario FILE``) or ``--set key=value``.
+Values from the CLI arrive as strings ("150", "P1,P2", "true") and are coerced here;
+every refusal is a `SettingError` whose message names the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import store
+from pipelines.errors import SettingError
+
+SETTING_KEY = "scenario"
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Every scenario setting in force; the defaults are those of METRICS.md section 6."""
+
+    per_user: float = 125.0
+    users: int = 25
+    per_device: float = 0.0
+    devices: int = 0
+    flat_monthly: float = 0.0
+    onboarding_fee: float = 0.0
+    hourly_rate: float = 150.0
+    cost_per_user_hour: float = 0.0
+    users_affected_default: int = 1
+    managed_reduction: float = 0.0
+    outage_priorities: tuple[str, ...] = ("P1", "P2")
+    recurrence_days: int = 30
+    include_parts: bool = False
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Scenario:
+        """A scenario from `d` (missing keys take their defaults), validated and coerced."""
+        unknown = [k for k in d if k not in _KINDS]
+        if unknown:
+            key = unknown[0]
+            hint = difflib.get_close_matches(str(key), list(_KINDS), n=1)
+            did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise SettingError(
+                f"unknown scenario key {key!r}{did_you_mean}; known keys: {', '.join(_KINDS)}"
+            )
+        return cls(**{key: _coerce(key, value) for key, value in d.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready values (priorities as a list)."""
+        out = asdict(self)
+        out["outage_priorities"] = list(self.outage_priorities)
+        return out
+
+    @property
+    def monthly_fee(self) -> float:
+        """per_user * users + per_device * devices + flat_monthly."""
+        return self.per_user * self.users + self.per_device * self.devices + self.flat_monthly
+
+
+# key -> how its value is checked and coerced.
+_KINDS: dict[str, str] = {
+    "per_user": "price", "users": "count", "per_device": "price", "devices": "count",
+    "flat_monthly": "price", "onboarding_fee": "price", "hourly_rate": "price",
+    "cost_per_user_hour": "price", "users_affected_default": "count",
+    "managed_reduction": "share", "outage_priorities": "priorities",
+    "recurrence_days": "count", "include_parts": "bool", "timezone": "timezone",
+}
+assert list(_KINDS) == [f.name for f in fields(Scenario)]
+
+
+def _coerce(key: str, value: Any) -> Any:
+    kind = _KINDS[key]
+    if kind == "price":
+        number = _number(key, value)
+        if number < 0:
+            raise SettingError(f"scenario key {key!r} must be a number >= 0, not {value!r}")
+        return number
+    if kind == "count":
+        number = _number(key, value)
+        if number < 0 or number != int(number):
+            raise SettingError(f"scenario key {key!r} must be a whole number >= 0, not {value!r}")
+        return int(number)
+    if kind == "share":
+        number = _number(key, value)
+        if not 0 <= number <= 1:
+            raise SettingError(
+                f"scenario key {key!r} must be between 0 and 1 (0.25 = 25% less downtime),"
+                f" not {value!r}"
+            )
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise SettingError(f"scenario key {key!r} must be true or false, not {value!r}")
+    if kind == "priorities":
+        return _priorities(key, value)
+    return _timezone(key, value)
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise SettingError(f"scenario key {key!r} must be a number, not {value!r}")
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise SettingError(f"scenario key {key!r} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise SettingError(f"scenario key {key!r} must be a finite number, not {value!r}")
+    return number
+
+
+def _priorities(key: str, value: Any) -> tuple[str, ...]:
+    items: Iterable[Any]
+    if isinstance(value, str):
+        items = [p for p in value.split(",") if p.strip()]
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise SettingError(
+            f"scenario key {key!r} must be a list of priorities such as \"P1,P2\", not {value!r}"
+        )
+    out: list[str] = []
+    for item in items:
+        p = str(item).strip().upper()
+        if p not in PRIORITIES:
+            raise SettingError(
+                f"scenario key {key!r}: {item!r} is not a priority; use P1, P2, P3, P4 or P5"
+            )
+        if p not in out:
+            out.append(p)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    # 'localtime' is a file of the system zoneinfo, not a zone name DuckDB knows.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def _timezone(key: str, value: Any) -> str:
+    name = value.strip() if isinstance(value, str) else value
+    if not isinstance(name, str) or name not in _zone_names():
+        raise SettingError(
+            f"scenario key {key!r}: {value!r} is not a time zone name;"
+            " use an IANA name such as 'UTC' or 'Europe/London'"
+        )
+    return name
+
+
+def load_scenario(con: duckdb.DuckDBPyConnection) -> Scenario:
+    """The workspace's stored scenario, or the defaults when none is stored."""
+    return Scenario.from_dict(store.get_setting(con, SETTING_KEY, {}) or {})
+
+
+def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
+    """Store `scenario` as the workspace's scenario."""
+    store.set_setting(con, SETTING_KEY, scenario.to_dict())
+
+
+def read_scenario_file(path: str | Path) -> dict[str, Any]:
+    """The flat key/value table of a scenario TOML file, checked; errors name the file."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingError(f"{p}: scenario file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingError(f"{p}: not a valid TOML file ({exc})") from None
+    except OSError as exc:
+        raise SettingError(f"{p}: cannot read the scenario file ({exc.strerror})") from None
+    nested = [k for k, v in data.items() if isinstance(v, dict)]
+    if nested:
+        raise SettingError(
+            f"{p}: [{nested[0]}] is a table; a scenario file holds flat keys such as per_user = 150"
+        )
+    try:
+        Scenario.from_dict(data)
+    except SettingError as exc:
+        raise SettingError(f"{p}: {exc}") from None
+    return data
+
+
+def apply_overrides(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """`base` with the keys of `overrides` replaced, validated like `Scenario.from_dict`."""
+    return Scenario.from_dict({**base.to_dict(), **overrides})
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
+    """`["per_user=150", "outage_priorities=P1,P2"]` -> a dict of raw strings (last one wins)."""
+    out: dict[str, str] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SettingError(
+                f"--set {item!r} is not key=value; write it like --set per_user=150"
+            )
+        out[key.strip()] = value.strip()
+    return out
