@@ -1,0 +1,327 @@
+"""Typing export values: missing markers, dates and times, money, durations, priorities.
+
+Each parser takes a column of text and returns a typed column with NULL where the text
+could not be read; the caller compares with the input to list the bad rows in `rejects`.
+Decisions that hold for a whole file (day-first or month-first, decimal comma) are made
+once per file from all its values, never per row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.errors import InputError
+
+NULL_MARKERS = ["", "?", "n/a", "na", "null", "none", "nil", "-", "--", "nan", "#n/a"]
+PLACEHOLDER_DATES = ["1899-12-30", "1900-01-01"]
+UTC = pl.Datetime("us", "UTC")
+STAGED_MONEY = pl.Decimal(38, 6)  # DuckDB rounds to the column's scale on insert
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def clean_text(col: str) -> pl.Expr:
+    """Trimmed text, NULL for the missing-value markers (`?`, `N/A`, `null`, `-`, empty...)."""
+    s = pl.col(col).str.strip_chars()
+    return pl.when(s.str.to_lowercase().is_in(NULL_MARKERS)).then(None).otherwise(s)
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+YEAR_LAST = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:\D|$)")
+_TIME = (r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+         r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$")
+# Each layout: a regex and which groups hold (year, month, day); the time groups follow.
+LAYOUTS = [
+    (r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME, (1, 2, 3)),
+    (r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME, None),  # year last: order decided
+    (r"^\s*(\d{1,2})[/ \-]([A-Za-z]{3,9})\.?[/ \-,]+(\d{4}|\d{2})" + _TIME, (3, 2, 1)),
+    (r"^\s*(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIME, (3, 1, 2)),
+]
+MONTHS = {m: i + 1 for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+FAST_NAIVE = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+              "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d"]
+FAST_AWARE = ["%Y-%m-%dT%H:%M:%S%#z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S %z",
+              "%Y-%m-%d %H:%M:%S%#z"]
+
+
+def _year_last_formats(day_first: bool) -> list[str]:
+    dm = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    out = []
+    for sep in ("/", "-", "."):
+        d = dm.replace("/", sep)
+        out += [f"{d} %H:%M", f"{d} %H:%M:%S", d, f"{d} %I:%M %p", f"{d} %I:%M:%S %p"]
+    return out
+
+
+@dataclass
+class DateOrder:
+    """How a file writes dates with the year last."""
+
+    day_first: bool | None  # None: the file has no such dates
+    reason: str
+
+
+def decide_date_order(
+    file_name: str,
+    columns: dict[str, pl.Series],
+    profile_order: str | None,
+    user_order: str | None,
+) -> DateOrder:
+    """Day-first or month-first for the whole file (METRICS.md section 2).
+
+    From a value whose first or second part is above 12, else the format profile, else the
+    user's setting; still undecided is an error naming the setting.
+    """
+    first_big: tuple[str, str] | None = None
+    second_big: tuple[str, str] | None = None
+    any_year_last: tuple[str, str] | None = None
+    for header, s in columns.items():
+        parts = s.drop_nulls().str.extract_groups(YEAR_LAST.pattern)
+        p = parts.struct.unnest().drop_nulls()
+        if p.height == 0:
+            continue
+        p = p.select(pl.all().cast(pl.Int32, strict=False)).with_row_index("i")
+        vals = s.drop_nulls().filter(s.drop_nulls().str.contains(YEAR_LAST.pattern))
+        any_year_last = any_year_last or (header, vals[0])
+        big1 = p.filter(pl.col("1") > 12)
+        big2 = p.filter(pl.col("2") > 12)
+        if big1.height and first_big is None:
+            first_big = (header, vals[int(big1["i"][0])])
+        if big2.height and second_big is None:
+            second_big = (header, vals[int(big2["i"][0])])
+    if first_big and second_big:
+        raise InputError(
+            f"{file_name}: dates mix day-first ('{first_big[0]}' is '{first_big[1]}') and"
+            f" month-first ('{second_big[0]}' is '{second_big[1]}'); export them in one format"
+        )
+    if first_big:
+        return DateOrder(True, f"day-first: '{first_big[0]}' has '{first_big[1]}'")
+    if second_big:
+        return DateOrder(False, f"month-first: '{second_big[0]}' has '{second_big[1]}'")
+    if any_year_last is None:
+        return DateOrder(None, "no dates with the year last")
+    if profile_order:
+        return DateOrder(profile_order == "day-first", f"{profile_order}: the format's default")
+    if user_order:
+        return DateOrder(user_order == "day-first", f"{user_order}: your setting")
+    header, example = any_year_last
+    raise InputError(
+        f"{file_name}: cannot tell whether dates like '{example}' ('{header}') are day-first or"
+        " month-first (no day above 12 in the file); pass --day-first or --month-first"
+    )
+
+
+def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Series:
+    """Instants (UTC) from text; naive values are wall time in `tz`. NULL where unreadable.
+
+    Placeholder dates (1899-12-30, 1900-01-01) are NULL. In a daylight-saving change, an
+    ambiguous wall time takes the earlier instant.
+    """
+    raw = raw.str.strip_chars()
+    out = pl.Series(raw.name, [None] * len(raw), dtype=UTC)
+    todo = raw.is_not_null()
+    formats = FAST_NAIVE + FAST_AWARE + (_year_last_formats(day_first) if day_first is not None
+                                         else [])
+    # Fast path: the layouts most of the column uses, found on a sample, parsed natively.
+    for _ in range(3):
+        pending = raw.filter(todo)
+        if pending.len() == 0:
+            break
+        fmt = _best_format(pending.head(500), formats)
+        if fmt is None:
+            break
+        parsed = _strptime(raw, fmt, tz)
+        hit = todo & parsed.is_not_null()
+        out = pl.select(pl.when(hit).then(parsed).otherwise(out)).to_series()
+        todo = todo & ~hit
+        formats = [f for f in formats if f != fmt]
+    if todo.any():
+        slow = _parse_by_parts(raw, day_first, tz)
+        out = pl.select(pl.when(todo).then(slow).otherwise(out)).to_series()
+    wall = out.dt.convert_time_zone(tz).dt.date().cast(pl.Utf8)
+    return pl.select(pl.when(wall.is_in(PLACEHOLDER_DATES)).then(None).otherwise(out)
+                     ).to_series().alias(raw.name)
+
+
+def is_placeholder_date(raw: pl.Series) -> pl.Series:
+    """True where the text is a placeholder date (read as NULL, not as a bad value)."""
+    s = raw.str.strip_chars()
+    return s.str.contains(r"^(1899-12-30|1900-01-01|30/12/1899|12/30/1899|01/01/1900|1/1/1900)")
+
+
+def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
+    best, best_hits = None, 0
+    for fmt in formats:
+        dtype = UTC if "z" in fmt else pl.Datetime("us")
+        hits = sample.str.strptime(dtype, fmt, strict=False).is_not_null().sum()
+        if hits > best_hits:
+            best, best_hits = fmt, hits
+            if hits == sample.len():
+                break
+    return best
+
+
+def _strptime(raw: pl.Series, fmt: str, tz: str) -> pl.Series:
+    if "z" in fmt:
+        return raw.str.strptime(UTC, fmt, strict=False)
+    naive = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
+    return _localise(naive, tz)
+
+
+def _localise(naive: pl.Series, tz: str) -> pl.Series:
+    """Wall time in `tz` to UTC instants.
+
+    Ambiguous times (clocks going back) take the earlier instant; times skipped when
+    clocks go forward are read with the offset in force before the change.
+    """
+    hour = pl.duration(hours=1)
+    return pl.select(pl.coalesce(
+        naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null"),
+        (naive + hour).dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null"),
+    ).dt.convert_time_zone("UTC")).to_series()
+
+
+def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Series:
+    """The general reader: pull date, time and offset apart with regexes, then assemble."""
+    pieces = []
+    for pattern, ymd in LAYOUTS:
+        if ymd is None:
+            if day_first is None:
+                continue
+            ymd = (3, 2, 1) if day_first else (3, 1, 2)
+        g = raw.str.extract_groups(pattern).struct.unnest()
+        g.columns = [f"g{i}" for i in range(1, g.width + 1)]
+        y, m, d = (g[f"g{i}"] for i in ymd)
+        pieces.append(pl.DataFrame({"y": y, "m": m, "d": d, "H": g["g4"], "M": g["g5"],
+                                    "S": g["g6"], "ampm": g["g7"], "off": g["g8"]}))
+    if not pieces:
+        return pl.Series(raw.name, [None] * len(raw), dtype=UTC)
+    parts = pieces[0]
+    for p in pieces[1:]:
+        parts = parts.with_columns(
+            pl.when(pl.col("y").is_null()).then(p[c]).otherwise(pl.col(c)).alias(c)
+            for c in parts.columns)
+    month_names = pl.col("m").str.to_lowercase().str.slice(0, 3).replace_strict(
+        MONTHS, default=None, return_dtype=pl.Int32)
+    hour = pl.col("H").cast(pl.Int32).fill_null(0)
+    ampm = pl.col("ampm").str.to_lowercase().str.slice(0, 1)
+    hour = (pl.when(ampm == "p").then(pl.when(hour == 12).then(12).otherwise(hour + 12))
+            .when(ampm == "a").then(pl.when(hour == 12).then(0).otherwise(hour))
+            .otherwise(hour))
+    year = pl.col("y").cast(pl.Int32)
+    year = pl.when(year < 100).then(year + 2000).otherwise(year)
+    month = pl.coalesce(pl.col("m").cast(pl.Int32, strict=False), month_names)
+    off = pl.col("off").str.replace_all(":", "")
+    off_min = (pl.when(off.is_in(["Z", "UTC", "GMT"])).then(0)
+               .otherwise(off.str.slice(1, 2).cast(pl.Int32, strict=False) * 60
+                          + off.str.slice(3, 2).cast(pl.Int32, strict=False))
+               * pl.when(off.str.starts_with("-")).then(-1).otherwise(1))
+    text = pl.format("{}-{}-{} {}:{}:{}", year.cast(pl.Utf8).str.zfill(4),
+                     month.cast(pl.Utf8).str.zfill(2), pl.col("d").str.zfill(2),
+                     hour.cast(pl.Utf8).str.zfill(2), pl.col("M").fill_null("00"),
+                     pl.col("S").fill_null("00"))
+    built = parts.select(
+        naive=text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        off_min=off_min)
+    naive = built["naive"]
+    local = _localise(naive, tz)
+    offset_us = built["off_min"].cast(pl.Int64).fill_null(0) * 60_000_000
+    aware = naive.dt.replace_time_zone("UTC") - offset_us.cast(pl.Duration("us"))
+    return pl.select(pl.when(built["off_min"].is_not_null()).then(aware).otherwise(local)
+                     ).to_series().alias(raw.name)
+
+
+# --- numbers and money ------------------------------------------------------------------------
+
+_CURRENCY = r"(?i)[\s$£€¥\u00a0']|\b(?:usd|gbp|eur|aud|cad|nzd|chf|zar|sek|nok|dkk|jpy|inr|sgd)\b"
+_NUMBER = {  # by decimal_comma: digits with optional thousands grouping and decimals
+    False: r"^(\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d+)?$",
+    True: r"^(\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d+)?$",
+}
+
+
+def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -> bool:
+    """Whether the file's numbers use a decimal comma (`1.234,50`), decided once per file.
+
+    A separator followed by other than three digits at the end of a value is a decimal
+    separator. With no such value, a semicolon-delimited file is taken as decimal-comma.
+    """
+    comma = dot = 0
+    for s in columns.values():
+        v = s.drop_nulls().str.replace_all(_CURRENCY, "").str.strip_chars("()-+")
+        comma += int(v.str.contains(r",\d{1,2}$|,\d{4,}$|\.\d{3},").sum())
+        dot += int(v.str.contains(r"\.\d{1,2}$|\.\d{4,}$|,\d{3}\.").sum())
+    if comma and dot:
+        return comma > dot
+    if comma or dot:
+        return bool(comma)
+    return delimiter == ";"
+
+
+def _numeric_text(raw: pl.Series, decimal_comma: bool) -> tuple[pl.Series, pl.Series]:
+    """A plain `-1234.50` string for each money/number cell, and whether it was negative."""
+    s = raw.str.strip_chars().str.replace_all(_CURRENCY, "")
+    negative = (s.str.contains(r"^\(.*\)$") | s.str.starts_with("-") | s.str.ends_with("-")
+                | s.str.to_lowercase().str.ends_with("cr"))
+    body = s.str.replace(r"(?i)cr$", "").str.strip_chars("()-+")
+    ok = body.str.contains(_NUMBER[decimal_comma]) & body.str.contains(r"\d")
+    if decimal_comma:
+        body = body.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    else:
+        body = body.str.replace_all(",", "", literal=True)
+    text = pl.select(pl.when(ok).then(pl.when(negative).then("-" + body).otherwise(body))
+                     ).to_series()
+    return text, negative
+
+
+def parse_money(raw: pl.Series, decimal_comma: bool) -> pl.Series:
+    """Exact decimals from money text: `$1,234.50`, `(12.00)`, `1.234,50`, `-12`, `$(250.00)`."""
+    fast = raw.cast(STAGED_MONEY, strict=False)
+    if (fast.is_null() == raw.is_null()).all() and not decimal_comma:
+        return fast
+    text, _ = _numeric_text(raw, decimal_comma)
+    return text.cast(STAGED_MONEY, strict=False).alias(raw.name)
+
+
+def parse_number(raw: pl.Series, decimal_comma: bool) -> pl.Series:
+    """Floats from numeric text; `h:mm` or `h:mm:ss` durations are read as hours."""
+    fast = raw.cast(pl.Float64, strict=False)
+    if (fast.is_null() == raw.is_null()).all() and not decimal_comma:
+        return fast
+    text, _ = _numeric_text(raw, decimal_comma)
+    hms = raw.str.strip_chars().str.extract_groups(r"^(\d+):(\d{2})(?::(\d{2}))?$").struct.unnest()
+    hms.columns = ["h", "m", "s"]
+    hours = hms.select(pl.col("h").cast(pl.Float64) + pl.col("m").cast(pl.Float64) / 60
+                       + pl.col("s").cast(pl.Float64).fill_null(0) / 3600).to_series()
+    return pl.select(pl.coalesce(text.cast(pl.Float64, strict=False), hours)).to_series(
+    ).alias(raw.name)
+
+
+# --- priority ---------------------------------------------------------------------------------
+
+PRIORITY_WORDS = [
+    (r"\b(critical|urgent|emergency|highest)\b", "P1"),
+    (r"\bhigh\b", "P2"),
+    (r"\b(medium|normal|moderate)\b", "P3"),
+    (r"\b(lowest|planning)\b", "P5"),
+    (r"\blow\b", "P4"),
+]
+
+
+def normalise_priority(raw: pl.Expr, value_map: dict[str, str] | None = None) -> pl.Expr:
+    """`P1`..`P5` from a raw priority (METRICS.md section 1), NULL when unknown."""
+    low = raw.str.to_lowercase()
+    expr = pl.when(raw.str.contains(r"[1-5]")).then(pl.lit("P") + raw.str.extract(r"([1-5])", 1))
+    for pattern, p in PRIORITY_WORDS:
+        expr = expr.when(low.str.contains(pattern)).then(pl.lit(p))
+    result = expr.otherwise(None)
+    if value_map:
+        mapped = low.replace_strict({k.lower(): v for k, v in value_map.items()}, default=None,
+                                    return_dtype=pl.Utf8)
+        result = pl.coalesce(mapped, result)
+    return result
