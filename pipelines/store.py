@@ -98,6 +98,21 @@ INVOICE_COLUMNS = [
 KINDS = ("incidents", "invoices")
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first value of a query's first row, or None; the result is fully consumed.
+
+    (DuckDB 2 refuses `register()` while a result is only partly fetched.)
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+          ) -> pl.DataFrame:
+    """A query's result as a Polars frame."""
+    return con.sql(sql, params=params or None).pl()
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the workspace tables if they are not there yet."""
     con.execute(SCHEMA)
@@ -109,8 +124,8 @@ def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -
     """The JSON-decoded value stored under `key`, or `default`."""
     if not _has_table(con, "settings"):
         return default
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return default if row is None else json.loads(row[0])
+    value = scalar(con, "SELECT value FROM settings WHERE key = ?", [key])
+    return default if value is None else json.loads(value)
 
 
 def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
@@ -131,12 +146,12 @@ def settings_with_prefix(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[st
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
+    return bool(scalar(
+        con,
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'"
         " AND database_name = current_database()",
         [name],
-    ).fetchone()
-    return bool(row and row[0])
+    ))
 
 
 # --- loads ----------------------------------------------------------------------------------
@@ -164,10 +179,8 @@ class LoadSummary:
 
 def find_identical_load(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
     """The id of an earlier load of a byte-identical file, if any."""
-    row = con.execute(
-        "SELECT load_id FROM loads WHERE sha256 = ? ORDER BY load_id LIMIT 1", [sha256]
-    ).fetchone()
-    return None if row is None else int(row[0])
+    load_id = scalar(con, "SELECT min(load_id) FROM loads WHERE sha256 = ?", [sha256])
+    return None if load_id is None else int(load_id)
 
 
 def _before_commit(con: duckdb.DuckDBPyConnection) -> None:
@@ -190,7 +203,7 @@ def write_load(
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        load_id = int(con.execute("SELECT nextval('load_ids')").fetchone()[0])  # type: ignore[index]
+        load_id = int(scalar(con, "SELECT nextval('load_ids')"))
         staging = rows.to_arrow()
         con.register("staging", staging)
         if summary.kind == "incidents":
@@ -224,16 +237,15 @@ def write_load(
 
 
 def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
-    updated = con.execute(
-        "SELECT count(*) FROM staging s JOIN incidents i USING (client, ticket_id)"
-    ).fetchone()[0]  # type: ignore[index]
+    updated = scalar(con, "SELECT count(*) FROM staging s JOIN incidents i USING (client, ticket_id)")
     if updated:
         con.execute(
             "DELETE FROM incidents i USING staging s"
             " WHERE i.client = s.client AND i.ticket_id = s.ticket_id"
         )
     cols = ", ".join(INCIDENT_COLUMNS)
-    total = con.execute(
+    total = scalar(
+        con,
         f"""
         INSERT INTO incidents ({cols}, ttr_hours, recurrence_key, load_id)
         SELECT {cols},
@@ -244,16 +256,17 @@ def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[in
         FROM staging
         """,
         [load_id],
-    ).fetchone()[0]  # type: ignore[index]
+    )
     return int(total) - int(updated), int(updated)
 
 
 def _replace_invoices(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
-    updated = con.execute(
+    updated = scalar(
+        con,
         "SELECT count(DISTINCT invoice_id) FROM staging"
-        " WHERE invoice_id IN (SELECT invoice_id FROM invoice_lines)"
-    ).fetchone()[0]  # type: ignore[index]
-    total = con.execute("SELECT count(DISTINCT invoice_id) FROM staging").fetchone()[0]  # type: ignore[index]
+        " WHERE invoice_id IN (SELECT invoice_id FROM invoice_lines)",
+    )
+    total = scalar(con, "SELECT count(DISTINCT invoice_id) FROM staging")
     if updated:
         con.execute(
             "DELETE FROM invoice_lines WHERE invoice_id IN (SELECT invoice_id FROM staging)"
@@ -265,11 +278,12 @@ def _replace_invoices(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int
 
 def load_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every load, newest first."""
-    return con.execute(
+    return frame(
+        con,
         "SELECT load_id, file_name, kind, format, rows_read, rows_loaded, rows_rejected, inserted,"
         " updated, warnings, started_at, finished_at, status, message, sha256"
-        " FROM loads ORDER BY load_id DESC"
-    ).pl()
+        " FROM loads ORDER BY load_id DESC",
+    )
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection, load_id: int | None = None) -> pl.DataFrame:
@@ -282,12 +296,12 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, load_id: int | None = None) ->
     if load_id is not None:
         sql += " WHERE r.load_id = ?"
         params.append(load_id)
-    return con.execute(sql + " ORDER BY r.load_id, r.row_number", params).pl()
+    return frame(con, sql + " ORDER BY r.load_id, r.row_number", params)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts of the canonical tables."""
     return {
-        t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+        t: int(scalar(con, f"SELECT count(*) FROM {t}"))
         for t in ("incidents", "invoice_lines", "loads", "rejects")
     }

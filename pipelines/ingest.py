@@ -1,0 +1,449 @@
+"""Ingest: an export file -> canonical rows and rejects -> one transactional load.
+
+`prepare()` does everything that does not touch the store (read, detect, type, check), so
+the CLI's `inspect` and the dashboard's preview show exactly what a load would do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines import parse, store
+from pipelines.errors import BreakevenError, InputError, SettingError
+from pipelines.formats import Detection, Source, detect, header_fingerprint
+from pipelines.invoice_kinds import classify_kinds, load_keywords
+from pipelines.reading import ROW, RawTable, read_table
+from pipelines.workspace import connect
+
+Progress = Callable[[float, str], None]
+MAPPING_PREFIX = "mapping:"
+
+
+@dataclass
+class Prepared:
+    """A file read, recognised and typed, ready to load."""
+
+    file_name: str
+    raw: RawTable
+    detection: Detection
+    date_order: parse.DateOrder
+    decimal_comma: bool
+    rows: pl.DataFrame  # canonical columns of detection.kind, one row per ticket / line
+    rejects: pl.DataFrame  # row_number, reason, raw
+    rows_read: int
+    warnings: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.detection.kind
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ingest_file(
+    path: str | Path,
+    workspace: str,
+    data_dir: str | Path | None = None,
+    *,
+    kind: str | None = None,
+    format: str | None = None,
+    mapping: dict[str, str] | None = None,
+    date_order: str | None = None,
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> store.LoadSummary:
+    """Load one export into `workspace`; return what the load did.
+
+    An identical file (same sha256) already loaded is a no-op ("unchanged"). Anything that
+    goes wrong raises a BreakevenError and leaves the workspace as it was.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    report = progress or (lambda f, msg: None)
+    started = datetime.now(timezone.utc)
+    with ThreadPoolExecutor(max_workers=1) as pool, connect(workspace, data_dir) as con:
+        digest = pool.submit(sha256_of, path)  # hashing overlaps the reading
+        report(0.05, f"reading {name}")
+        context = load_context(con)
+        prepared = prepare(
+            path, workspace, kind=kind, format_name=format, user_map=mapping,
+            date_order=date_order, display_name=name, progress=report, **context,
+        )
+        sha = digest.result()
+        earlier = store.find_identical_load(con, sha)
+        if earlier is not None:
+            report(1.0, f"{name}: already loaded")
+            return store.LoadSummary(
+                name, prepared.kind, prepared.detection.profile.name,
+                rows_read=prepared.rows_read,
+                rows_loaded=prepared.rows_read - prepared.rejects.height,
+                rows_rejected=prepared.rejects.height, status="unchanged",
+                message=f"identical to load {earlier}; nothing changed",
+            )
+        report(0.8, f"writing {prepared.rows.height:,} rows")
+        summary = load_prepared(con, prepared, sha, started, mapping)
+    report(1.0, f"{name}: loaded")
+    return summary
+
+
+def load_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Workspace settings that shape how a file is read: time zone, saved mappings, keywords."""
+    scenario = store.get_setting(con, "scenario", {}) or {}
+    return {
+        "timezone": scenario.get("timezone", "UTC"),
+        "saved": {k.removeprefix(MAPPING_PREFIX): v
+                  for k, v in store.settings_with_prefix(con, MAPPING_PREFIX).items()},
+        "keywords": load_keywords(con),
+    }
+
+
+def load_prepared(
+    con: duckdb.DuckDBPyConnection,
+    prepared: Prepared,
+    sha: str,
+    started: datetime,
+    user_map: dict[str, str] | None = None,
+) -> store.LoadSummary:
+    """Write a prepared file as one load; remember a hand-made mapping for its header."""
+    summary = store.LoadSummary(
+        prepared.file_name, prepared.kind, prepared.detection.profile.name,
+        rows_read=prepared.rows_read, rows_rejected=prepared.rejects.height,
+        rows_loaded=prepared.rows_read - prepared.rejects.height, warnings=prepared.warnings,
+        message="; ".join(prepared.notes),
+    )
+    summary = store.write_load(con, summary, sha, prepared.rows, prepared.rejects, started)
+    if user_map:
+        save_mapping(con, prepared.raw.headers, prepared.detection, user_map)
+    return summary
+
+
+def save_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], detection: Detection,
+                 user_map: dict[str, str]) -> None:
+    """Remember `user_map` for files with this exact header (by fingerprint)."""
+    store.set_setting(con, MAPPING_PREFIX + header_fingerprint(headers), {
+        "kind": detection.kind, "format": detection.profile.name, "map": user_map,
+        "headers": headers,
+    })
+
+
+def prepare(
+    path: Path,
+    workspace: str,
+    *,
+    kind: str | None = None,
+    format_name: str | None = None,
+    user_map: dict[str, str] | None = None,
+    date_order: str | None = None,
+    timezone: str = "UTC",
+    saved: dict[str, Any] | None = None,
+    keywords: dict[str, list[str]] | None = None,
+    display_name: str | None = None,
+    data: bytes | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Read, recognise and type one export without touching the store."""
+    name = display_name or path.name
+    if date_order not in (None, "day-first", "month-first"):
+        raise SettingError(f"date order {date_order!r}: use day-first or month-first")
+    raw = read_table(path, data)
+    detection = detect(raw.headers, name, kind=kind, format_name=format_name,
+                       user_map=user_map, saved=saved)
+    if progress:
+        progress(0.3, f"{name}: {detection.profile.title}, {raw.frame.height:,} rows")
+    reader = _Reader(name, raw, detection, date_order,
+                     detection.profile.naive_timezone or timezone)
+    if detection.kind == "incidents":
+        rows, reasons = reader.incidents(workspace)
+    else:
+        rows, reasons = reader.invoices(keywords or {})
+    rejects = _rejects(raw, reasons)
+    rows = rows.filter(reasons.is_null())
+    notes = list(reader.notes)
+    if detection.kind == "incidents":
+        rows, superseded = _latest_per_ticket(rows)
+        if superseded:
+            notes.append(f"{superseded:,} rows were earlier updates of the same tickets;"
+                         " the latest update of each ticket stands")
+        rows = rows.drop(ROW, "__updated")
+    else:
+        rows = rows.drop(ROW)
+    return Prepared(
+        name, raw, detection, reader.order, reader.decimal_comma, rows, rejects,
+        rows_read=raw.frame.height + len(raw.rejects), warnings=reader.warnings, notes=notes,
+    )
+
+
+def _rejects(raw: RawTable, reasons: pl.Series) -> pl.DataFrame:
+    bad = raw.frame.filter(reasons.is_not_null())
+    sep = raw.delimiter or ","
+    parsed = bad.select(
+        pl.col(ROW).cast(pl.Int64).alias("row_number"),
+        reason=reasons.filter(reasons.is_not_null()),
+        raw=pl.concat_str([pl.col(h).fill_null("") for h in raw.headers], separator=sep),
+    )
+    ragged = pl.DataFrame(raw.rejects, schema={"row_number": pl.Int64, "reason": pl.Utf8,
+                                               "raw": pl.Utf8}, orient="row")
+    return pl.concat([ragged, parsed]).sort("row_number")
+
+
+def _latest_per_ticket(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """One row per (client, ticket_id): the latest update, else the last row in the file."""
+    latest = (rows.sort(["__updated", ROW], nulls_last=False)
+              .unique(subset=["client", "ticket_id"], keep="last", maintain_order=False)
+              .sort(ROW))
+    return latest, rows.height - latest.height
+
+
+class _Reader:
+    """Turns a RawTable's text columns into canonical typed columns, noting bad values."""
+
+    def __init__(self, name: str, raw: RawTable, detection: Detection,
+                 user_order: str | None, tz: str) -> None:
+        self.name, self.raw, self.det, self.tz = name, raw, detection, tz
+        self.frame = raw.frame
+        self.problems: list[pl.Series] = []
+        self.notes: list[str] = []
+        self.warnings = 0
+        profile = detection.profile
+        self.updated_sources = [Source(h) for h in self._present(profile.updated)]
+        date_fields = ("opened_at", "resolved_at", "invoice_date")
+        date_cols = {s.header: self._text(s.header) for f in date_fields
+                     for s in detection.mapping.get(f, [])}
+        date_cols.update({s.header: self._text(s.header) for s in self.updated_sources})
+        self.order = parse.decide_date_order(name, date_cols, profile.date_order, user_order)
+        money_fields = ("billed_amount", "amount", "unit_price", "tax", "labour_hours",
+                        "downtime_minutes", "quantity")
+        money_cols = {s.header: self._text(s.header) for f in money_fields
+                      for s in detection.mapping.get(f, [])}
+        self.decimal_comma = parse.decide_decimal_comma(money_cols, raw.delimiter)
+
+    def _present(self, headers: tuple[str, ...]) -> list[str]:
+        from pipelines.formats import norm
+        by_norm = {norm(h): h for h in self.raw.headers}
+        return [by_norm[norm(h)] for h in headers if norm(h) in by_norm]
+
+    def _text(self, header: str) -> pl.Series:
+        return self.frame.select(parse.clean_text(header)).to_series()
+
+    def _sources(self, fld: str) -> list[Source]:
+        return self.det.mapping.get(fld, [])
+
+    def _label(self, fld: str) -> str:
+        return " / ".join(f"'{s.header}'" for s in self._sources(fld)) or fld
+
+    def _flag(self, mask: pl.Series, message: pl.Series | str) -> None:
+        if isinstance(message, str):
+            message = pl.Series([message] * len(mask), dtype=pl.Utf8)
+        self.problems.append(pl.select(pl.when(mask).then(message)).to_series())
+
+    def text(self, fld: str) -> pl.Series:
+        """The field's cleaned text: its source headers in turn, first non-empty value."""
+        sources = self._sources(fld)
+        if not sources:
+            return pl.Series(fld, [None] * self.frame.height, dtype=pl.Utf8)
+        cols = [self._text(s.header) for s in sources]
+        return pl.select(pl.coalesce(cols)).to_series().alias(fld)
+
+    def required_text(self, fld: str, what: str) -> pl.Series:
+        s = self.text(fld)
+        self._flag(s.is_null(), f"{self._label(fld)} is empty: {what}")
+        return s
+
+    def timestamps(self, fld: str, sources: list[Source] | None = None,
+                   required: bool = False) -> pl.Series:
+        sources = self._sources(fld) if sources is None else sources
+        out = pl.Series(fld, [None] * self.frame.height, dtype=parse.UTC)
+        for src in sources:
+            txt = self._text(src.header)
+            parsed = parse.parse_timestamps(txt, self.order.day_first, self.tz)
+            bad = txt.is_not_null() & parsed.is_null() & ~parse.is_placeholder_date(txt)
+            how = {True: "dates in this file are day-first", False: "dates in this file are"
+                   " month-first", None: "expected a date and time"}[self.order.day_first]
+            self._flag(bad, pl.select(pl.format(f"'{src.header}' is '{{}}', not a date ({how})",
+                                                pl.lit(txt))).to_series())
+            out = pl.select(pl.coalesce(out, parsed)).to_series().alias(fld)
+        if required:
+            self._flag(out.is_null() & pl.select(pl.all_horizontal(
+                [self._text(s.header).is_null() | parse.is_placeholder_date(self._text(s.header))
+                 for s in sources])).to_series(), f"{self._label(fld)} is empty: a date is required")
+        return out
+
+    def numbers(self, fld: str, money: bool = False, minimum: float | None = None) -> pl.Series:
+        dtype = parse.STAGED_MONEY if money else pl.Float64
+        out = pl.Series(fld, [None] * self.frame.height, dtype=dtype)
+        for src in self._sources(fld):
+            txt = self._text(src.header)
+            value = (parse.parse_money(txt, self.decimal_comma) if money
+                     else parse.parse_number(txt, self.decimal_comma))
+            if src.scale != 1:
+                value = value * float(src.scale)
+            kind = "an amount" if money else "a number"
+            self._flag(txt.is_not_null() & value.is_null(), pl.select(
+                pl.format(f"'{src.header}' is '{{}}', not {kind}", pl.lit(txt))).to_series())
+            if minimum is not None:
+                self._flag(value < minimum, pl.select(pl.format(
+                    f"'{src.header}' is '{{}}', below {minimum:g}", pl.lit(txt))).to_series())
+            out = pl.select(pl.coalesce(out, value)).to_series().alias(fld)
+        return out
+
+    def reasons(self) -> pl.Series:
+        if not self.problems:
+            return pl.Series("reason", [None] * self.frame.height, dtype=pl.Utf8)
+        joined = pl.concat_str(self.problems, separator="; ", ignore_nulls=True)
+        any_problem = pl.any_horizontal([p.is_not_null() for p in self.problems])
+        return pl.select(pl.when(any_problem).then(joined)).to_series().alias("reason")
+
+    # --- the two kinds -------------------------------------------------------------------
+
+    def incidents(self, workspace: str) -> tuple[pl.DataFrame, pl.Series]:
+        profile = self.det.profile
+        ticket_id = self.required_text("ticket_id", "every ticket needs its number")
+        priority_raw = self.text("priority")
+        opened = self.timestamps("opened_at", required=True)
+        resolved = self.timestamps("resolved_at")
+        updated = self.timestamps("__updated", self.updated_sources)
+        users = self.numbers("users_affected", minimum=0)
+        self._flag(users.is_not_null() & (users != users.floor()),
+                   "'users affected' is not a whole number")
+        rows = pl.DataFrame({
+            ROW: self.frame[ROW],
+            "ticket_id": ticket_id,
+            "client": self.text("client").fill_null(workspace),
+            "site": self.text("site"),
+            "asset": self.text("asset"),
+            "category": self.text("category"),
+            "priority_raw": priority_raw,
+            "title": self.text("title"),
+            "status": self.text("status"),
+            "opened_at": opened,
+            "resolved_at": resolved,
+            "downtime_minutes": self.numbers("downtime_minutes", minimum=0),
+            "users_affected": users.cast(pl.Int32, strict=False),
+            "labour_hours": self.numbers("labour_hours", minimum=0),
+            "billed_amount": self.numbers("billed_amount", money=True),
+            "__updated": updated,
+        }).with_columns(
+            priority=parse.normalise_priority(pl.col("priority_raw"),
+                                              profile.values.get("priority")))
+        reasons = self.reasons()
+        ok = reasons.is_null()
+        backwards = rows.filter(ok & (pl.col("resolved_at") < pl.col("opened_at"))).height
+        if backwards:
+            self.warnings = backwards
+            self.notes.append(f"{backwards:,} tickets were resolved before they were opened:"
+                              " loaded, but left out of time to resolve")
+        cols = store.INCIDENT_COLUMNS
+        return rows.select(ROW, *cols, "__updated"), reasons
+
+    def invoices(self, keywords: dict[str, list[str]]) -> tuple[pl.DataFrame, pl.Series]:
+        profile = self.det.profile
+        invoice_id = self.text("invoice_id")
+        date = self.timestamps("invoice_date", required=True)
+        amount = self.numbers("amount", money=True)
+        self._flag(amount.is_null() & pl.select(pl.all_horizontal(
+            [self._text(s.header).is_null() for s in self._sources("amount")])).to_series(),
+            f"{self._label('amount')} is empty: every invoice line needs an amount")
+        description = self.text("description")
+        client = self.text("client")
+        missing_id = invoice_id.is_null()
+        if missing_id.any():
+            # Spend ledgers often have no invoice number: key such lines by their content.
+            keys = _content_keys(date, client, description, amount)
+            invoice_id = pl.select(pl.coalesce(invoice_id, keys)).to_series().alias("invoice_id")
+            self.notes.append(f"{int(missing_id.sum()):,} lines have no invoice number: each is"
+                              " keyed by its date, client, description and amount")
+        tax = self.numbers("tax", money=True)
+        negate = self._negate_mask(profile.negate_when)
+        if negate is not None:
+            amount = pl.select(pl.when(negate).then(-amount.abs()).otherwise(amount)).to_series()
+            tax = pl.select(pl.when(negate).then(-tax.abs()).otherwise(tax)).to_series()
+        line_no = self.numbers("line_no")
+        rows = pl.DataFrame({
+            ROW: self.frame[ROW],
+            "invoice_id": invoice_id,
+            "line_no": line_no.cast(pl.Int32, strict=False),
+            "invoice_date": date.dt.convert_time_zone(self.tz).dt.date(),
+            "client": client,
+            "description": description,
+            "quantity": self.numbers("quantity"),
+            "unit_price": self.numbers("unit_price", money=True),
+            "amount": amount,
+            "tax": tax,
+            "currency": self.text("currency").str.to_uppercase(),
+            "ticket_id": self.text("ticket_id"),
+            "kind": classify_kinds(self.text("kind"), description, keywords),
+        })
+        if not self._sources("line_no"):
+            rows = rows.with_columns(
+                line_no=(pl.int_range(pl.len()).over("invoice_id") + 1).cast(pl.Int32))
+        if not self._sources("currency"):
+            code = _currency_from_header(self._sources("amount"))
+            if code:
+                rows = rows.with_columns(currency=pl.lit(code))
+        reasons = self.reasons()
+        return rows.select(ROW, *store.INVOICE_COLUMNS), reasons
+
+    def _negate_mask(self, rule: dict[str, Any]) -> pl.Series | None:
+        if not rule:
+            return None
+        cols = self._present(tuple(rule.get("column", ())))
+        if not cols:
+            return None
+        values = [v.lower() for v in rule.get("values", [])]
+        return self._text(cols[0]).str.to_lowercase().is_in(values).fill_null(False)
+
+
+def _content_keys(date: pl.Series, client: pl.Series, description: pl.Series,
+                  amount: pl.Series) -> pl.Series:
+    """Stable ids for ledger lines that have no invoice number, from their content.
+
+    Identical lines in one file get #1, #2, ... so none replaces another.
+    """
+    content = pl.select(pl.concat_str([date.cast(pl.Utf8), client, description,
+                                       amount.cast(pl.Utf8)], separator="|", ignore_nulls=True)
+                        ).to_series()
+    keys = [hashlib.sha1(c.encode()).hexdigest()[:12] if c else "" for c in content.to_list()]
+    frame = pl.DataFrame({"k": keys}).with_columns(n=pl.int_range(pl.len()).over("k") + 1)
+    return frame.select(pl.format("L-{}-{}", "k", "n")).to_series().alias("invoice_id")
+
+
+def _currency_from_header(sources: list[Source]) -> str | None:
+    """`amount_gbp`, `Amount (USD)` -> the ISO code in the header, when there is one."""
+    import re
+    for s in sources:
+        m = re.search(r"(?i)\b(gbp|usd|eur|aud|cad|nzd|chf|zar|sek|nok|dkk|jpy|inr|sgd)\b",
+                      s.header.replace("_", " "))
+        if m:
+            return m.group(1).upper()
+    return None
+
+
+def ingest_files(paths: list[Path], workspace: str, data_dir: str | Path | None = None,
+                 **options: Any) -> list[store.LoadSummary]:
+    """Load several files in turn; a file that fails is reported, the others still load."""
+    out = []
+    for path in paths:
+        try:
+            out.append(ingest_file(path, workspace, data_dir, **options))
+        except (InputError, SettingError) as exc:
+            out.append(store.LoadSummary(path.name, options.get("kind") or "", "",
+                                         status="failed", message=str(exc)))
+        except BreakevenError:
+            raise
+    return out

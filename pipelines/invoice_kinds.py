@@ -1,0 +1,69 @@
+"""Invoice line kinds (`labour`, `parts`, `contract`, `other`): from a type column, else keywords.
+
+The keyword lists are defaults a workspace can extend (setting `kind_keywords`); the first
+kind whose keyword appears in the text wins, in the order contract, parts, labour.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import polars as pl
+
+from pipelines import store
+
+KINDS = ("labour", "parts", "contract", "other")
+DEFAULT_KEYWORDS: dict[str, list[str]] = {
+    "contract": ["contract", "managed service", "managed services", "retainer", "subscription",
+                 "monthly fee", "agreement", "per user", "per device", "licence", "license",
+                 "maintenance", "recurring", "msp", "saas"],
+    "parts": ["part", "parts", "hardware", "product", "material", "materials", "equipment",
+              "ssd", "hdd", "disk", "drive", "laptop", "desktop", "monitor", "printer", "toner",
+              "cable", "ram", "memory", "battery", "router", "switch", "replacement", "device",
+              "optiplex", "goods", "inventory"],
+    "labour": ["labour", "labor", "hour", "hours", "hourly", "time", "support", "call-out",
+               "callout", "call out", "onsite", "on-site", "remote", "engineer", "technician",
+               "service", "services", "repair", "install", "installation", "consult",
+               "consultancy", "project", "professional", "work", "helpdesk", "visit"],
+    "other": ["other", "expense", "travel", "mileage", "fee"],
+}
+SETTING = "kind_keywords"
+
+
+def load_keywords(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The workspace's extra keywords per kind (added before the defaults)."""
+    return store.get_setting(con, SETTING, {}) or {}
+
+
+def add_keywords(con: duckdb.DuckDBPyConnection, kind: str, words: list[str]) -> None:
+    """Teach the workspace more keywords for `kind`."""
+    current = load_keywords(con)
+    current[kind] = sorted(set(current.get(kind, [])) | {w.strip().lower() for w in words if w})
+    store.set_setting(con, SETTING, current)
+
+
+def _pattern(words: list[str]) -> str:
+    alts = "|".join(re.escape(w.lower()) for w in sorted(set(words), key=len, reverse=True))
+    return rf"(?:^|[^a-z]){{1}}(?:{alts})(?:[^a-z]|$)"
+
+
+def _classify(text: pl.Series, keywords: dict[str, list[str]]) -> pl.Series:
+    low = text.str.to_lowercase()
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
+    # The workspace's own words first, so they can override a default.
+    for table in (keywords, DEFAULT_KEYWORDS):
+        for kind in ("contract", "parts", "labour", "other"):
+            words = table.get(kind, [])
+            if words:
+                expr = expr.when(low.str.contains(_pattern(words))).then(pl.lit(kind))
+    return pl.select(expr.otherwise(None)).to_series()
+
+
+def classify_kinds(type_text: pl.Series, description: pl.Series,
+                   keywords: dict[str, list[str]]) -> pl.Series:
+    """Each line's kind: its type column's words, else its description's, else `other`."""
+    by_type = _classify(type_text, keywords)
+    by_description = _classify(description, keywords)
+    return pl.select(pl.coalesce(by_type, by_description, pl.lit("other"))).to_series().alias(
+        "kind")

@@ -1,0 +1,293 @@
+"""The analysis window and the per-incident facts every metric family reads.
+
+Decisions where METRICS.md is silent (see also each family's module):
+
+* Months are calendar months of `scenario.timezone`; an instant's month is that of
+  its wall time there (`timezone(tz, ts)`), so DST changes move no incident across
+  a month unless its wall time does. Invoice dates are dates and keep their month.
+* The window (section 2) is computed on the data that passes the client filter, then
+  narrowed to `Filters.month_from`/`month_to`; None when nothing is left.
+* Tickets belong to the window when the month of `opened_at` is in it; invoice lines
+  when the month of `invoice_date` is. Figures dated by another instant (TTR and
+  ticket spend by `resolved_at`) are reported only for months inside the window.
+* The client filter compares `client` exactly; invoice lines without a client are
+  left out while a client filter is set.
+* Recurrence looks back over the client's whole history, also before the window:
+  a filter narrows what is reported, not which earlier outage an incident repeats.
+  It compares each downtime incident with the previous downtime incident of the
+  same (client, recurrence_key) in order (opened_at, ticket_id as text), so of two
+  incidents at the same instant the later ticket_id recurs; "at most N days" is
+  a difference of instants <= N * 24 h.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import SettingError
+from pipelines.scenario import Scenario
+
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the analysis to: months 'YYYY-MM' (both ends included), a client."""
+
+    month_from: str | None = None
+    month_to: str | None = None
+    client: str | None = None
+
+    def __post_init__(self) -> None:
+        for flag, value in (("--from", self.month_from), ("--to", self.month_to)):
+            if value is not None and not _MONTH.fullmatch(value):
+                raise SettingError(
+                    f"{flag} {value!r} is not a month; write it as YYYY-MM, for example 2024-03"
+                )
+        if self.month_from and self.month_to and self.month_from > self.month_to:
+            raise SettingError(
+                f"--from {self.month_from} is after --to {self.month_to}; swap them"
+            )
+
+
+NO_FILTERS = Filters()
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> pl.DataFrame:
+    """The result of `sql` (values bound as parameters) as a Polars frame."""
+    return con.sql(sql, params=params).pl()
+
+
+def month_date(month: str) -> date:
+    """'2024-03' -> date(2024, 3, 1)."""
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+def month_text(d: date) -> str:
+    """date(2024, 3, 1) -> '2024-03'."""
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _month_end(first: date) -> date:
+    """The last day of the month that starts on `first`."""
+    nxt = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """First days of every month from `start` to `end`, both included."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def month_frame(start: date, end: date) -> pl.DataFrame:
+    """One row per month of the window: the spine monthly frames are joined onto."""
+    return pl.DataFrame({"month": months_between(start, end)}, schema={"month": pl.Date})
+
+
+def _window_dates(
+    con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters
+) -> tuple[date, date] | None:
+    row = con.execute(
+        """
+        WITH t AS (
+            SELECT min(opened_at) AS lo, greatest(max(opened_at), max(resolved_at)) AS hi
+            FROM incidents WHERE $client::VARCHAR IS NULL OR client = $client
+        ), v AS (
+            SELECT min(invoice_date) AS lo, max(invoice_date) AS hi
+            FROM invoice_lines WHERE $client::VARCHAR IS NULL OR client = $client
+        )
+        SELECT least(CAST(date_trunc('month', timezone($tz, t.lo)) AS DATE),
+                     CAST(date_trunc('month', v.lo) AS DATE)),
+               greatest(CAST(date_trunc('month', timezone($tz, t.hi)) AS DATE),
+                        CAST(date_trunc('month', v.hi) AS DATE))
+        FROM t, v
+        """,
+        {"client": filters.client, "tz": scenario.timezone},
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    start, end = row[0], row[1]
+    if filters.month_from:
+        start = max(start, month_date(filters.month_from))
+    if filters.month_to:
+        end = min(end, month_date(filters.month_to))
+    return (start, end) if start <= end else None
+
+
+def analysis_window(
+    con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters = NO_FILTERS
+) -> tuple[str, str] | None:
+    """The analysis window as ('YYYY-MM', 'YYYY-MM'), or None when no data falls in it."""
+    dates = _window_dates(con, scenario, filters)
+    return None if dates is None else (month_text(dates[0]), month_text(dates[1]))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A temp table of per-incident facts for one call: built once, read by every family.
+
+    Columns: client, recurrence_key, priority, category, opened_at, om (month opened),
+    rm (month resolved), ttr_hours, resolved, warning, is_down, down_hours, open_outage,
+    recurring, users (users_affected or the scenario default), labour_hours, billed_amount.
+    Only incidents opened in the window are kept.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    table: str
+    start: date
+    end: date
+    scenario: Scenario
+    filters: Filters
+
+    @property
+    def months(self) -> pl.DataFrame:
+        return month_frame(self.start, self.end)
+
+
+# A downtime incident (section 4); written once, used by both scans below.
+_IS_DOWN = (
+    "coalesce(downtime_minutes > 0"
+    " OR (downtime_minutes IS NULL AND list_contains($prios, priority)), false)"
+)
+
+_FACTS_SQL = f"""
+CREATE TEMP TABLE {{table}} AS
+WITH days AS (
+    -- Months by UTC day: converting 1-2 thousand day starts with timezone() is far
+    -- cheaper than converting every timestamp. A UTC day holds at most one local month
+    -- start; `boundary_us` is that instant, and a timestamp takes m1 from it on.
+    SELECT d AS day, m0, m1,
+           CASE WHEN m0 <> m1 THEN epoch_us(timezone($tz, CAST(m1 AS TIMESTAMP))) END
+               AS boundary_us
+    FROM (
+        SELECT d,
+               CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400))) AS DATE) AS m0,
+               CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400 + 86399.999999)))
+                    AS DATE) AS m1
+        FROM range($lo_day, $hi_day + 1) r(d)
+    )
+), recurring AS (
+    -- Only downtime incidents with a key can recur; sort just those, and only the
+    -- columns the comparison needs. All history of the client, not only the window.
+    SELECT rid FROM (
+        SELECT rowid AS rid,
+               epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER (
+                   PARTITION BY client, recurrence_key ORDER BY opened_at, ticket_id
+               ) AS gap_us
+        FROM incidents
+        WHERE ($client::VARCHAR IS NULL OR client = $client)
+          AND recurrence_key IS NOT NULL AND {_IS_DOWN}
+    ) WHERE gap_us <= $recur_us
+), dated AS (
+    SELECT i.rowid AS rid, i.*, {_IS_DOWN} AS is_down,
+           CASE WHEN epoch_us(i.opened_at) >= od.boundary_us THEN od.m1 ELSE od.m0 END AS om,
+           CASE WHEN epoch_us(i.resolved_at) >= rd.boundary_us THEN rd.m1 ELSE rd.m0 END
+               AS rm
+    FROM incidents i
+    -- inner join: tickets opened outside the window's days drop out here
+    JOIN days od ON od.day = epoch_us(i.opened_at) // 86400000000
+    LEFT JOIN days rd ON rd.day = epoch_us(i.resolved_at) // 86400000000
+    WHERE $client::VARCHAR IS NULL OR i.client = $client
+)
+SELECT client, recurrence_key, priority, category, opened_at, om,
+       -- NULL also when resolved outside the window: such months are not reported
+       rm, ttr_hours,
+       resolved_at IS NOT NULL AS resolved,
+       coalesce(resolved_at < opened_at, false) AS warning,
+       is_down,
+       CASE WHEN NOT is_down THEN NULL
+            WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
+            ELSE ttr_hours END AS down_hours,
+       is_down AND downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
+       rid IN (SELECT rid FROM recurring) AS recurring,
+       coalesce(users_affected, $users_default) AS users,
+       labour_hours, billed_amount
+FROM dated
+WHERE om BETWEEN $start AND $end
+"""
+
+
+@contextmanager
+def prepared(
+    con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters = NO_FILTERS
+) -> Iterator[Facts | None]:
+    """Build the facts of one call (None when the window is empty), and drop them after."""
+    dates = _window_dates(con, scenario, filters)
+    if dates is None:
+        yield None
+        return
+    table = f"breakeven_facts_{uuid.uuid4().hex}"
+    con.execute(
+        _FACTS_SQL.format(table=table),
+        {
+            "prios": list(scenario.outage_priorities),
+            "client": filters.client,
+            "recur_us": scenario.recurrence_days * 86_400_000_000,
+            "tz": scenario.timezone,
+            "users_default": scenario.users_affected_default,
+            "start": dates[0],
+            "end": dates[1],
+            # UTC days from the day before the window to the day after it
+            "lo_day": (dates[0] - _EPOCH).days - 1,
+            "hi_day": (_month_end(dates[1]) - _EPOCH).days + 1,
+        },
+    )
+    try:
+        yield Facts(con, table, dates[0], dates[1], scenario, filters)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@contextmanager
+def using(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None,
+    facts: Facts | None,
+) -> Iterator[Facts | None]:
+    """`facts` when the caller already built them, else facts built for this call."""
+    if facts is not None:
+        yield facts
+        return
+    with prepared(con, scenario, filters or NO_FILTERS) as built:
+        yield built
+
+
+def incident_counts(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    facts: Facts | None = None,
+) -> dict[str, int]:
+    """Incidents opened in the window: total, resolved, open, and data-quality warnings.
+
+    `resolved` counts every incident with a `resolved_at`, including the `warnings`
+    (resolved before opened), so total = resolved + open.
+    """
+    with using(con, scenario, filters, facts) as f:
+        if f is None:
+            return {"total": 0, "resolved": 0, "open": 0, "warnings": 0}
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER (resolved), count(*) FILTER (NOT resolved),"
+            f" count(*) FILTER (warning) FROM {f.table}"
+        ).fetchone()
+    assert row is not None
+    return {"total": row[0], "resolved": row[1], "open": row[2], "warnings": row[3]}
