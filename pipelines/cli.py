@@ -283,13 +283,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Later modules register more commands here: each is `register(add)`.
+# Modules with more commands; each appends `register(add)` functions to EXTRA_COMMANDS.
+COMMAND_MODULES = ["pipelines.cli_metrics", "pipelines.cli_app", "pipelines.cli_refresh"]
 EXTRA_COMMANDS: list[Callable[[Callable[..., argparse.ArgumentParser]], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipelines import cli_more  # noqa: F401  (registers metrics, scenario, serve, ...)
+    import importlib
 
+    for module in COMMAND_MODULES:  # each registers its commands in EXTRA_COMMANDS
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
