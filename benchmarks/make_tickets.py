@@ -1,8 +1,10 @@
-"""Write a large generic ticket CSV for benchmarks: ``python benchmarks/make_tickets.py [N] [OUT.csv]``.
+"""Write a large generic ticket CSV for benchmarks.
+
+``python benchmarks/make_tickets.py [N] [OUT.csv]`` (N defaults to 1,000,000).
 
 The headers are the generic profile's common names (Ticket Number, Client, ... Billable
 Amount). Everything is vectorised in Polars and seeded through row-index hashes, so a
-million rows take a few seconds and the same N always gives the same file.
+million rows take a few seconds and the same N (on the same Polars version) gives the same file.
 """
 
 from __future__ import annotations

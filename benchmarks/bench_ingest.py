@@ -1,0 +1,175 @@
+"""Time breakeven's ingest of a large ticket CSV against DuckDB's own CSV load.
+
+``python benchmarks/bench_ingest.py [--rows N] [--runs R] [--cache-dir DIR]``
+
+The N-row file is generated once by make_tickets.py and reused from the cache directory.
+Each run happens in a fresh child process with a fresh workspace or database, alternating
+the two engines so that neither benefits from a warmer machine; a child reports its own
+wall time for the load alone (imports excluded) and its peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINES = ("breakeven", "duckdb")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one child reported."""
+
+    engine: str
+    seconds: float
+    peak_mb: float
+    baseline_mb: float
+    rows: int
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident set size in MB (Linux reports KiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib * (1 if sys.platform != "darwin" else 1 / 1024) / 1024
+
+
+def load_with_breakeven(csv_path: Path, work_dir: Path) -> tuple[float, int, float]:
+    """Ingest into a fresh workspace; return (seconds, rows loaded, baseline MB)."""
+    sys.path.insert(0, str(REPO))
+    from pipelines.ingest import ingest_file
+
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    summary = ingest_file(csv_path, "bench", data_dir=work_dir)
+    seconds = time.perf_counter() - started
+    if summary.rows_loaded != summary.rows_read:
+        print(f"warning: {summary.rows_rejected:,} of {summary.rows_read:,} rows rejected",
+              file=sys.stderr)
+    return seconds, summary.rows_loaded, baseline
+
+
+def load_with_duckdb(csv_path: Path, work_dir: Path) -> tuple[float, int, float]:
+    """CREATE TABLE AS read_csv into a fresh DuckDB file; return (seconds, rows, baseline MB)."""
+    import duckdb
+
+    baseline = peak_rss_mb()
+    started = time.perf_counter()
+    con = duckdb.connect(str(work_dir / "bench.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv_path)])
+    row = con.execute("SELECT count(*) FROM t").fetchone()
+    con.close()  # closing checkpoints to disk, which is part of a load
+    seconds = time.perf_counter() - started
+    return seconds, row[0] if row else 0, baseline
+
+
+def child(engine: str, csv_path: Path, work_dir: Path) -> None:
+    """Run one load in this process and print what it took as JSON."""
+    load = load_with_breakeven if engine == "breakeven" else load_with_duckdb
+    seconds, rows, baseline = load(csv_path, work_dir)
+    print(json.dumps({"engine": engine, "seconds": seconds, "peak_mb": peak_rss_mb(),
+                      "baseline_mb": baseline, "rows": rows}))
+
+
+def run_child(engine: str, csv_path: Path, scratch: Path) -> Run:
+    """Run one load in a fresh child process on a fresh directory; return its report."""
+    work_dir = Path(tempfile.mkdtemp(prefix=f"{engine}-", dir=scratch))
+    try:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", engine, "--csv", str(csv_path),
+             "--work-dir", str(work_dir)],
+            capture_output=True, text=True, cwd=REPO, check=False)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{engine} run failed (exit {done.returncode}):\n{done.stderr.strip()}")
+    if done.stderr.strip():
+        print(done.stderr.strip(), file=sys.stderr)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(**report)
+
+
+def ensure_csv(rows: int, cache_dir: Path) -> Path:
+    """Return the cached N-row ticket CSV, generating it first if it is missing."""
+    path = cache_dir / f"tickets_{rows}.csv"
+    if not path.exists():
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from make_tickets import write_tickets
+
+        print(f"generating {rows:,} rows into {path} ...", flush=True)
+        partial = path.with_suffix(".partial")
+        write_tickets(rows, partial)
+        partial.replace(path)  # a crash mid-write never leaves a truncated file to reuse
+    return path
+
+
+def print_table(runs: list[Run], rows: int, csv_path: Path) -> None:
+    """Print best, median and memory per engine, then the ratio ours/duckdb."""
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"\n{rows:,} rows, {size_mb:.1f} MB ({csv_path})")
+    print(f"{'engine':<10} {'runs':>4} {'best s':>8} {'median s':>9} {'rows/s (best)':>14} "
+          f"{'peak RSS MB':>12} {'above start MB':>15} {'rows loaded':>12}")
+    summary: dict[str, tuple[float, float]] = {}
+    for engine in ENGINES:
+        mine = [r for r in runs if r.engine == engine]
+        if not mine:
+            continue
+        best = min(r.seconds for r in mine)
+        median = statistics.median(r.seconds for r in mine)
+        peak = max(r.peak_mb for r in mine)
+        above = max(r.peak_mb - r.baseline_mb for r in mine)
+        summary[engine] = (best, median)
+        print(f"{engine:<10} {len(mine):>4} {best:>8.2f} {median:>9.2f} "
+              f"{mine[0].rows / best:>14,.0f} {peak:>12,.0f} {above:>15,.0f} {mine[0].rows:>12,}")
+    if len(summary) == 2:
+        (ours_best, ours_median), (duck_best, duck_median) = summary["breakeven"], summary["duckdb"]
+        print(f"ratio breakeven/duckdb: best {ours_best / duck_best:.1f}x, "
+              f"median {ours_median / duck_median:.1f}x")
+    print("peak RSS is the child's whole process (interpreter and imports included); "
+          "'above start' is the growth during the load.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line; run the benchmark, or one load when called as a child."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the CSV")
+    parser.add_argument("--runs", type=int, default=3, help="runs per engine")
+    parser.add_argument("--cache-dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "breakeven-bench",
+                        help="where the generated CSV is kept between runs")
+    parser.add_argument("--only", choices=ENGINES, help="time one engine alone")
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        child(args.child, args.csv, args.work_dir)
+        return 0
+
+    args.cache_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = ensure_csv(args.rows, args.cache_dir)
+    engines = (args.only,) if args.only else ENGINES
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="scratch-", dir=args.cache_dir) as scratch:
+        for number in range(1, args.runs + 1):
+            for engine in engines:  # alternate, so drift in the machine hits both alike
+                run = run_child(engine, csv_path, Path(scratch))
+                print(f"run {number}/{args.runs} {engine:<10} {run.seconds:7.2f} s  "
+                      f"peak {run.peak_mb:,.0f} MB", flush=True)
+                runs.append(run)
+    print_table(runs, args.rows, csv_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
