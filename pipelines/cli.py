@@ -82,7 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"breakeven: error: {exc}", file=sys.stderr)
         summaries.append(s)
         if not args.json and s.status != "failed":
-            _print_summary(s)
+            _print_summary(s, args.workspace)
     if args.json:
         keys = ("file", "kind", "format", "rows_read", "rows_loaded", "rows_rejected",
                 "inserted", "updated", "status", "warnings", "message", "load_id")
@@ -95,7 +95,7 @@ def _progress_line(fraction: float, message: str) -> None:
     print(f"\r[{fraction:4.0%}] {message[:70]:<70}", end=end, file=sys.stderr, flush=True)
 
 
-def _print_summary(s: store.LoadSummary) -> None:
+def _print_summary(s: store.LoadSummary, workspace_name: str) -> None:
     if s.status == "unchanged":
         print(f"{s.file}: unchanged ({s.message})")
         return
@@ -105,7 +105,7 @@ def _print_summary(s: store.LoadSummary) -> None:
     if s.message:
         print(f"  note: {s.message}")
     if s.rows_rejected:
-        print(f"  see the rejected rows: breakeven loads --workspace ... --rejects {s.load_id}")
+        print(f"  see the rejected rows: breakeven loads --workspace {workspace_name} --rejects {s.load_id}")
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

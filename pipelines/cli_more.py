@@ -1,3 +1,0 @@
-"""Commands beyond loading: metrics, scenario, serve, demo, refresh, report."""
-
-from __future__ import annotations
