@@ -188,7 +188,7 @@ def _drop_blank_rows(frame: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
 def _read_xlsx(name: str, data: bytes, sheet: str | None) -> RawTable:
     try:
         frame = pl.read_excel(io.BytesIO(data), sheet_name=sheet, has_header=False,
-                              infer_schema_length=0)
+                              infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # fastexcel raises its own types for corrupt workbooks
         raise InputError(f"{name}: cannot read this .xlsx workbook ({exc})") from exc
     frame = frame.select(pl.all().cast(pl.Utf8))

@@ -238,14 +238,21 @@ def detect(
                 if p.generic and (kind is None or p.kind == kind):
                     candidates.append((p, map_columns(p, headers), "synonyms"))
     scored = []
+    map_error: SettingError | None = None
     for p, mapping, how in candidates:
         if user_map:
-            mapping = apply_user_map(mapping, user_map, headers, p.kind, file_name)
+            try:
+                mapping = apply_user_map(mapping, user_map, headers, p.kind, file_name)
+            except SettingError as exc:  # e.g. a tickets field offered to the invoice profile
+                map_error = map_error or exc
+                continue
             how = how if how in ("saved mapping",) else f"{how} + --map"
         missing = [f for f in REQUIRED[p.kind] if f not in mapping]
         # Prefer complete mappings, then the one using more columns; tickets win ties.
         scored.append((not missing, len(mapping), p.kind == "incidents", p, mapping, how))
     if not scored:
+        if map_error:
+            raise map_error
         raise InputError(_unrecognised(file_name, headers, kind))
     ok, _, _, p, mapping, how = max(scored, key=lambda t: t[:3])
     if not ok:

@@ -169,21 +169,7 @@ _IS_DOWN = (
 
 _FACTS_SQL = f"""
 CREATE TEMP TABLE {{table}} AS
-WITH days AS (
-    -- Months by UTC day: converting 1-2 thousand day starts with timezone() is far
-    -- cheaper than converting every timestamp. A UTC day holds at most one local month
-    -- start; `boundary_us` is that instant, and a timestamp takes m1 from it on.
-    SELECT d AS day, m0, m1,
-           CASE WHEN m0 <> m1 THEN epoch_us(timezone($tz, CAST(m1 AS TIMESTAMP))) END
-               AS boundary_us
-    FROM (
-        SELECT d,
-               CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400))) AS DATE) AS m0,
-               CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400 + 86399.999999)))
-                    AS DATE) AS m1
-        FROM range($lo_day, $hi_day + 1) r(d)
-    )
-), recurring AS (
+WITH recurring AS (
     -- Only downtime incidents with a key can recur; sort just those, and only the
     -- columns the comparison needs. All history of the client, not only the window.
     SELECT rid FROM (
@@ -196,15 +182,22 @@ WITH days AS (
           AND recurrence_key IS NOT NULL AND {_IS_DOWN}
     ) WHERE gap_us <= $recur_us
 ), dated AS (
-    SELECT i.rowid AS rid, i.*, {_IS_DOWN} AS is_down,
-           CASE WHEN epoch_us(i.opened_at) >= od.boundary_us THEN od.m1 ELSE od.m0 END AS om,
-           CASE WHEN epoch_us(i.resolved_at) >= rd.boundary_us THEN rd.m1 ELSE rd.m0 END
-               AS rm
-    FROM incidents i
-    -- inner join: tickets opened outside the window's days drop out here
-    JOIN days od ON od.day = epoch_us(i.opened_at) // 86400000000
-    LEFT JOIN days rd ON rd.day = epoch_us(i.resolved_at) // 86400000000
-    WHERE $client::VARCHAR IS NULL OR i.client = $client
+    SELECT rowid AS rid, *, {_IS_DOWN} AS is_down,
+           -- 1-based day numbers into the lists; NULL outside them (a negative index
+           -- would count from the lists' end)
+           nullif(greatest(epoch_us(opened_at) // 86400000000 - $lo_day + 1, 0), 0) AS od,
+           nullif(greatest(epoch_us(resolved_at) // 86400000000 - $lo_day + 1, 0), 0) AS rd
+    FROM incidents
+    WHERE $client::VARCHAR IS NULL OR client = $client
+), monthly AS (
+    -- The month of an instant, by lookup in the per-day lists built in Python
+    -- (see _day_months); NULL outside the window's days.
+    SELECT *,
+           CASE WHEN epoch_us(opened_at) >= list_extract($day_boundary, od)
+                THEN list_extract($day_m1, od) ELSE list_extract($day_m0, od) END AS om,
+           CASE WHEN epoch_us(resolved_at) >= list_extract($day_boundary, rd)
+                THEN list_extract($day_m1, rd) ELSE list_extract($day_m0, rd) END AS rm
+    FROM dated
 )
 SELECT client, recurrence_key, priority, category, opened_at, om,
        -- NULL also when resolved outside the window: such months are not reported
@@ -219,9 +212,43 @@ SELECT client, recurrence_key, priority, category, opened_at, om,
        rid IN (SELECT rid FROM recurring) AS recurring,
        coalesce(users_affected, $users_default) AS users,
        labour_hours, billed_amount
-FROM dated
+FROM monthly
 WHERE om BETWEEN $start AND $end
 """
+
+
+def _day_months(
+    con: duckdb.DuckDBPyConnection, tz: str, start: date, end: date
+) -> dict[str, object]:
+    """Per UTC day around the window: its local month at its start (m0), at its end (m1),
+    and the instant in between where the local month changes (NULL when it does not).
+
+    Converting a thousand day starts with timezone() is far cheaper than converting
+    millions of timestamps; a UTC day holds at most one local month start.
+    """
+    lo_day = (start - _EPOCH).days - 1
+    hi_day = (_month_end(end) - _EPOCH).days + 1
+    rows = con.execute(
+        """
+        SELECT m0, m1,
+               CASE WHEN m0 <> m1 THEN epoch_us(timezone($tz, CAST(m1 AS TIMESTAMP))) END
+        FROM (
+            SELECT d,
+                   CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400))) AS DATE)
+                       AS m0,
+                   CAST(date_trunc('month', timezone($tz, to_timestamp(d * 86400 + 86399.999999)))
+                       AS DATE) AS m1
+            FROM range($lo, $hi + 1) r(d)
+        ) ORDER BY d
+        """,
+        {"tz": tz, "lo": lo_day, "hi": hi_day},
+    ).fetchall()
+    return {
+        "lo_day": lo_day,
+        "day_m0": [r[0] for r in rows],
+        "day_m1": [r[1] for r in rows],
+        "day_boundary": [r[2] for r in rows],
+    }
 
 
 @contextmanager
@@ -240,13 +267,10 @@ def prepared(
             "prios": list(scenario.outage_priorities),
             "client": filters.client,
             "recur_us": scenario.recurrence_days * 86_400_000_000,
-            "tz": scenario.timezone,
             "users_default": scenario.users_affected_default,
             "start": dates[0],
             "end": dates[1],
-            # UTC days from the day before the window to the day after it
-            "lo_day": (dates[0] - _EPOCH).days - 1,
-            "hi_day": (_month_end(dates[1]) - _EPOCH).days + 1,
+            **_day_months(con, scenario.timezone, dates[0], dates[1]),
         },
     )
     try:

@@ -1,0 +1,310 @@
+"""Charts: pure `frame -> plotly Figure` functions shared by the dashboard and the reports.
+
+Every chart has a title saying what it shows, axis titles with units, money labelled with
+its currency (when the workspace has a single one), and colours from the Okabe-Ito
+palette, which stays distinguishable under the common colour-vision deficiencies.
+Colours, series names and layout defaults live here and nowhere else.
+
+Monthly frames carry `month` as a Date (the first of the month); the x axis shows it as
+"Jan 2024".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+COLOURS = {
+    "breakfix": OKABE_ITO["vermillion"],
+    "downtime_cost": OKABE_ITO["orange"],
+    "managed": OKABE_ITO["blue"],
+    "recurring": OKABE_ITO["vermillion"],
+    "first_time": OKABE_ITO["sky_blue"],
+    "median": OKABE_ITO["blue"],
+    "p90": OKABE_ITO["orange"],
+    "count": OKABE_ITO["bluish_green"],
+    "marker": OKABE_ITO["black"],
+}
+# Sequential, colour-blind-safe scale for the calendar (white = no downtime).
+HEAT_SCALE = [[0.0, "#FFFFFF"], [0.001, "#FDE8D7"], [0.5, OKABE_ITO["orange"]],
+              [1.0, OKABE_ITO["vermillion"]]]
+LABELS = {
+    "breakfix": "Break-fix (invoiced + downtime)",
+    "spend": "Break-fix invoiced",
+    "downtime_cost": "Downtime cost",
+    "managed": "Managed contract",
+    "recurring": "Recurring",
+    "first_time": "First-time",
+    "median": "Median",
+    "p90": "90th percentile",
+}
+MONTH_FORMAT = "%b %Y"
+FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 13}
+
+
+def money_title(what: str, currency: str | None) -> str:
+    """An axis title for money: 'Cost (GBP)', or 'Cost' when the currency is unknown or mixed."""
+    return f"{what} ({currency})" if currency else what
+
+
+def _money_hover(currency: str | None) -> str:
+    return (f"{currency} " if currency else "") + "%{y:,.0f}"
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *,
+            months: bool = True, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        font=FONT,
+        template="plotly_white",
+        margin={"l": 70, "r": 30, "t": 70, "b": 60},
+        height=420,
+        hovermode="x unified" if months else "closest",
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    )
+    fig.update_xaxes(title={"text": x_title})
+    fig.update_yaxes(title={"text": y_title}, rangemode="tozero", separatethousands=True)
+    if months:
+        fig.update_xaxes(tickformat=MONTH_FORMAT, hoverformat=MONTH_FORMAT)
+    return fig
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 15})
+    fig.update_layout(title={"text": title, "x": 0}, template="plotly_white", font=FONT,
+                      height=300, xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def _col(frame: pl.DataFrame, name: str) -> list[Any]:
+    return frame.get_column(name).to_list()
+
+
+def _mark_month(fig: go.Figure, month: date | None, text: str) -> None:
+    """A dashed vertical line at `month` with a label (shape + annotation: safe on date axes)."""
+    if month is None:
+        return
+    fig.add_shape(type="line", x0=month, x1=month, xref="x", y0=0, y1=1, yref="paper",
+                  line={"color": COLOURS["marker"], "dash": "dash", "width": 1.5})
+    fig.add_annotation(x=month, y=1, xref="x", yref="paper", text=text, showarrow=False,
+                       xanchor="left", yanchor="top", xshift=4,
+                       bgcolor="rgba(255,255,255,0.85)", font={"size": 12})
+
+
+# --- spend ---------------------------------------------------------------------------------
+
+def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
+                     currency: str | None) -> go.Figure:
+    """Cumulative break-fix vs cumulative managed cost per month, the crossover marked.
+
+    `monthly`: month, cumulative_breakfix, cumulative_managed.
+    """
+    title = "Cumulative cost: break-fix vs managed contract"
+    if monthly.is_empty():
+        return _empty(title, "No spend in the selected months")
+    fig = go.Figure()
+    for col, key in (("cumulative_breakfix", "breakfix"), ("cumulative_managed", "managed")):
+        fig.add_trace(go.Scatter(
+            x=_col(monthly, "month"), y=_col(monthly, col), name=LABELS[key], mode="lines",
+            line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
+                  else "dot"},
+            hovertemplate=_money_hover(currency)))
+    _mark_month(fig, crossover, f"Break-fix dearer from {crossover:%b %Y}" if crossover else "")
+    return _layout(fig, title, "Month", money_title("Cumulative cost", currency))
+
+
+def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
+    """Per month: break-fix invoiced spend and downtime cost (stacked) against the contract.
+
+    `monthly`: month, spend, downtime_cost, managed.
+    """
+    title = "Monthly cost: break-fix (bars) vs managed contract (line)"
+    if monthly.is_empty():
+        return _empty(title, "No spend in the selected months")
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=_col(monthly, "month"), y=_col(monthly, "spend"),
+                         name=LABELS["spend"], marker_color=COLOURS["breakfix"],
+                         hovertemplate=_money_hover(currency)))
+    if any(v for v in _col(monthly, "downtime_cost")):
+        fig.add_trace(go.Bar(x=_col(monthly, "month"), y=_col(monthly, "downtime_cost"),
+                             name=LABELS["downtime_cost"], marker_color=COLOURS["downtime_cost"],
+                             hovertemplate=_money_hover(currency)))
+    fig.add_trace(go.Scatter(x=_col(monthly, "month"), y=_col(monthly, "managed"),
+                             name=LABELS["managed"], mode="lines",
+                             line={"color": COLOURS["managed"], "width": 3, "shape": "hv"},
+                             hovertemplate=_money_hover(currency)))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "Month", money_title("Cost per month", currency))
+
+
+def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
+                   currency: str | None) -> go.Figure:
+    """Trailing-12-month break-fix vs managed cost, the run-rate crossover marked.
+
+    `monthly`: month, ttm_breakfix, ttm_managed.
+    """
+    title = "Trailing 12 months: break-fix vs managed contract"
+    if monthly.is_empty():
+        return _empty(title, "No spend in the selected months")
+    fig = go.Figure()
+    for col, key in (("ttm_breakfix", "breakfix"), ("ttm_managed", "managed")):
+        fig.add_trace(go.Scatter(
+            x=_col(monthly, "month"), y=_col(monthly, col), name=LABELS[key], mode="lines",
+            line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
+                  else "dot"},
+            hovertemplate=_money_hover(currency)))
+    _mark_month(fig, crossover,
+                f"Run rate dearer from {crossover:%b %Y}" if crossover else "")
+    return _layout(fig, title, "Month (12 months ending)",
+                   money_title("Cost over the last 12 months", currency))
+
+
+# --- downtime ------------------------------------------------------------------------------
+
+def monthly_downtime(monthly: pl.DataFrame) -> go.Figure:
+    """Downtime hours per month, split into recurring and first-time outages.
+
+    `monthly`: month, hours, recurring_hours.
+    """
+    title = "Downtime per month: recurring vs first-time outages"
+    if monthly.is_empty():
+        return _empty(title, "No downtime in the selected months")
+    first = [(h or 0) - (r or 0) for h, r in zip(_col(monthly, "hours"),
+                                                   _col(monthly, "recurring_hours"))]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=_col(monthly, "month"), y=first, name=LABELS["first_time"],
+                         marker_color=COLOURS["first_time"],
+                         hovertemplate="%{y:,.1f} h"))
+    fig.add_trace(go.Bar(x=_col(monthly, "month"), y=_col(monthly, "recurring_hours"),
+                         name=LABELS["recurring"], marker_color=COLOURS["recurring"],
+                         hovertemplate="%{y:,.1f} h"))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "Month (outage opened)", "Downtime (hours)")
+
+
+def top_recurring(top: pl.DataFrame) -> go.Figure:
+    """The assets (or categories) with the most recurring outages, as horizontal bars.
+
+    `top`: client, key, incidents, hours; most incidents first.
+    """
+    title = "Most repeated outages: asset (or category) by downtime incidents"
+    if top.is_empty():
+        return _empty(title, "No asset or category had two or more outages")
+    clients = set(_col(top, "client"))
+    labels = [k if len(clients) == 1 else f"{k} ({c})"
+              for k, c in zip(_col(top, "key"), _col(top, "client"))]
+    fig = go.Figure(go.Bar(
+        y=labels[::-1], x=_col(top, "incidents")[::-1], orientation="h",
+        marker_color=COLOURS["recurring"], customdata=_col(top, "hours")[::-1],
+        hovertemplate="%{y}: %{x} outages, %{customdata:,.1f} h<extra></extra>",
+        text=[f"{h:,.1f} h" for h in _col(top, "hours")[::-1]], textposition="auto"))
+    _layout(fig, title, "Downtime incidents (count)", "", months=False, legend=False)
+    fig.update_yaxes(automargin=True, rangemode="normal")
+    fig.update_layout(height=max(300, 60 + 32 * top.height))
+    return fig
+
+
+def downtime_calendar(daily: pl.DataFrame) -> go.Figure:
+    """A calendar heatmap: one row per month, one column per day, shaded by downtime hours.
+
+    `daily`: day (Date), hours. Days without a row had no downtime.
+    """
+    title = "Downtime calendar: hours of outage opened each day"
+    if daily.is_empty():
+        return _empty(title, "No downtime in the selected months")
+    days = _col(daily, "day")
+    first, last = min(days), max(days)
+    months: list[date] = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        months.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    row = {mo: i for i, mo in enumerate(months)}
+    z: list[list[float | None]] = [[0.0] * 31 for _ in months]
+    for mo in months:  # days that do not exist (30 Feb) are blank, not zero
+        nxt = date(mo.year + 1, 1, 1) if mo.month == 12 else date(mo.year, mo.month + 1, 1)
+        for d in range((nxt - mo).days, 31):
+            z[row[mo]][d] = None
+    for d, h in zip(days, _col(daily, "hours")):
+        z[row[date(d.year, d.month, 1)]][d.day - 1] = float(h or 0)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(1, 32)), y=[mo.strftime("%b %Y") for mo in months],
+        colorscale=HEAT_SCALE, zmin=0, xgap=1, ygap=1,
+        colorbar={"title": {"text": "hours"}},
+        hovertemplate="%{y} day %{x}: %{z:,.1f} h<extra></extra>"))
+    _layout(fig, title, "Day of month", "Month", months=False, legend=False)
+    fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
+    fig.update_xaxes(dtick=1, showgrid=False)
+    fig.update_layout(height=max(320, 90 + 20 * len(months)))
+    return fig
+
+
+# --- time to resolve -----------------------------------------------------------------------
+
+def monthly_ttr(monthly: pl.DataFrame) -> go.Figure:
+    """Median and 90th-percentile time to resolve per month of resolution.
+
+    `monthly`: month, median_hours, p90_hours (null in a month without resolved tickets).
+    """
+    title = "Time to resolve per month: median and 90th percentile"
+    if monthly.is_empty() or monthly.get_column("median_hours").null_count() == monthly.height:
+        return _empty(title, "No resolved tickets in the selected months")
+    fig = go.Figure()
+    for col, key in (("median_hours", "median"), ("p90_hours", "p90")):
+        fig.add_trace(go.Scatter(
+            x=_col(monthly, "month"), y=_col(monthly, col), name=LABELS[key],
+            mode="lines+markers", line={"color": COLOURS[key], "width": 2.5,
+                                        "dash": "solid" if key == "median" else "dash"},
+            hovertemplate="%{y:,.1f} h"))
+    return _layout(fig, title, "Month (ticket resolved)", "Time to resolve (hours)")
+
+
+def ttr_by_priority(by_priority: pl.DataFrame) -> go.Figure:
+    """Median and 90th-percentile time to resolve for each priority, with ticket counts.
+
+    `by_priority`: priority (null = unknown), count, median_hours, p90_hours.
+    """
+    title = "Time to resolve by priority: median and 90th percentile"
+    timed = by_priority.filter(pl.col("count") > 0)
+    if timed.is_empty():
+        return _empty(title, "No resolved tickets in the selected months")
+    names = [p or "Unknown" for p in _col(timed, "priority")]
+    counts = _col(timed, "count")
+    fig = go.Figure()
+    for col, key in (("median_hours", "median"), ("p90_hours", "p90")):
+        fig.add_trace(go.Bar(
+            x=names, y=_col(timed, col), name=LABELS[key], marker_color=COLOURS[key],
+            customdata=counts, hovertemplate="%{x}: %{y:,.1f} h (%{customdata:,} tickets)"))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(ticktext=[f"{n}<br>{c:,} tickets" for n, c in zip(names, counts)],
+                     tickvals=names)
+    return _layout(fig, title, "Priority", "Time to resolve (hours)", months=False)
+
+
+CHARTS = {
+    "cumulative_spend": cumulative_spend,
+    "monthly_spend": monthly_spend,
+    "trailing_spend": trailing_spend,
+    "monthly_downtime": monthly_downtime,
+    "top_recurring": top_recurring,
+    "downtime_calendar": downtime_calendar,
+    "monthly_ttr": monthly_ttr,
+    "ttr_by_priority": ttr_by_priority,
+}

@@ -1,0 +1,118 @@
+"""Downtime and recurrence (METRICS.md section 4): totals, per month, top recurring keys.
+
+Decisions where METRICS.md is silent:
+
+* `downtime_minutes` of 0 or below makes an incident no downtime incident, whatever
+  its priority; NULL falls back to the outage priorities.
+* A downtime incident without `downtime_minutes` that was resolved before it was
+  opened adds no hours and is not an open outage (it is a data-quality warning).
+* `top_recurring` lists at most `limit` keys (default 10) among those with two or
+  more downtime incidents in the window; ties by hours, then client, then key.
+* `downtime_by_day` puts an incident's hours on the local day it was opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.metrics.facts import Facts, Filters, frame, using
+from pipelines.scenario import Scenario
+
+_TOTALS = ("incidents", "hours", "open_outages", "recurring_incidents", "recurring_hours")
+
+
+@dataclass(frozen=True)
+class DowntimeResult:
+    """Downtime totals, a frame per month of opening, and the top recurring keys."""
+
+    totals: dict[str, Any]
+    monthly: pl.DataFrame  # month, incidents, hours, recurring_incidents, recurring_hours
+    top_recurring: pl.DataFrame  # client, key, incidents, hours
+
+
+def downtime(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    facts: Facts | None = None,
+    limit: int = 10,
+) -> DowntimeResult:
+    """Downtime incidents and hours, recurring ones, open outages; per month and top keys."""
+    with using(con, scenario, filters, facts) as f:
+        if f is None:
+            return DowntimeResult(
+                totals=dict.fromkeys(_TOTALS, 0),
+                monthly=pl.DataFrame(
+                    schema={"month": pl.Date, "incidents": pl.Int64, "hours": pl.Float64,
+                            "recurring_incidents": pl.Int64, "recurring_hours": pl.Float64}
+                ),
+                top_recurring=pl.DataFrame(
+                    schema={"client": pl.String, "key": pl.String, "incidents": pl.Int64,
+                            "hours": pl.Float64}
+                ),
+            )
+        rows = frame(
+            con,
+            f"""
+            SELECT om AS month, count(*) AS incidents,
+                   coalesce(sum(down_hours), 0) AS hours,
+                   count(*) FILTER (open_outage) AS open_outages,
+                   count(*) FILTER (recurring) AS recurring_incidents,
+                   coalesce(sum(down_hours) FILTER (recurring), 0) AS recurring_hours
+            FROM {f.table} WHERE is_down
+            GROUP BY GROUPING SETS ((), (om))
+            """,
+        )
+        top = frame(
+            con,
+            f"""
+            SELECT client, recurrence_key AS key, count(*) AS incidents,
+                   coalesce(sum(down_hours), 0) AS hours
+            FROM {f.table} WHERE is_down AND recurrence_key IS NOT NULL
+            GROUP BY client, recurrence_key HAVING count(*) >= 2
+            ORDER BY incidents DESC, hours DESC, client, key
+            LIMIT $limit
+            """,
+            {"limit": limit},
+        )
+        months = f.months
+    overall = rows.filter(pl.col("month").is_null())
+    totals = (
+        overall.select(_TOTALS).row(0, named=True) if overall.height else dict.fromkeys(_TOTALS, 0)
+    )
+    monthly = (
+        months.join(rows.filter(pl.col("month").is_not_null()), on="month", how="left")
+        .drop("open_outages")
+        .fill_null(0)
+    )
+    return DowntimeResult(totals, monthly, top)
+
+
+def downtime_by_day(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    facts: Facts | None = None,
+) -> pl.DataFrame:
+    """Downtime incidents and hours per local day of opening (days without downtime left out)."""
+    with using(con, scenario, filters, facts) as f:
+        if f is None:
+            return pl.DataFrame(
+                schema={"day": pl.Date, "incidents": pl.Int64, "hours": pl.Float64}
+            )
+        return frame(
+            con,
+            f"""
+            SELECT CAST(timezone($tz, opened_at) AS DATE) AS day, count(*) AS incidents,
+                   coalesce(sum(down_hours), 0) AS hours
+            FROM {f.table} WHERE is_down
+            GROUP BY day ORDER BY day
+            """,
+            {"tz": scenario.timezone},
+        )

@@ -1,0 +1,226 @@
+"""Loading exports into a workspace: every row accounted for, re-loads, atomic failures."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import store, workspace
+from pipelines.errors import InputError, SettingError
+from pipelines.ingest import ingest_file, prepare
+
+DATA = Path(__file__).parent / "data"
+FORMAT_FILES = sorted((DATA / "formats").glob("*.*"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "workspaces"
+
+
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with workspace.connect("t", data_dir) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.mark.parametrize("path", FORMAT_FILES, ids=lambda p: p.name)
+def test_every_fixture_is_detected_and_every_row_accounted_for(path: Path,
+                                                                 data_dir: Path) -> None:
+    expected_format = path.name.split("__")[0]
+    summary = ingest_file(path, "t", data_dir)
+    assert summary.format == expected_format
+    assert summary.rows_read == summary.rows_loaded + summary.rows_rejected
+    table = "incidents" if summary.kind == "incidents" else "invoice_lines"
+    ((loads_ok,),) = query(data_dir, "SELECT count(*) FROM loads"
+                           " WHERE rows_read = rows_loaded + rows_rejected")
+    ((rejects,),) = query(data_dir, "SELECT count(*) FROM rejects")
+    ((stored,),) = query(data_dir, f"SELECT count(*) FROM {table}")
+    assert loads_ok == 1
+    assert rejects == summary.rows_rejected
+    assert stored > 0
+
+
+def test_servicenow_event_log_keeps_the_latest_update_of_each_incident(data_dir: Path) -> None:
+    """The excerpt has 258 update rows of 40 incidents; INC0000045's last row is Closed."""
+    s = ingest_file(DATA / "formats/servicenow__event_log_excerpt.csv", "t", data_dir)
+    assert (s.rows_read, s.rows_loaded, s.rows_rejected, s.inserted) == (258, 258, 0, 40)
+    row = query(data_dir, "SELECT status, priority, priority_raw, site, category, asset,"
+                " strftime(opened_at, '%Y-%m-%d %H:%M'), strftime(resolved_at, '%Y-%m-%d %H:%M')"
+                " FROM incidents WHERE ticket_id = 'INC0000045'")
+    assert row == [("Closed", "P3", "3 - Moderate", "Location 143", "Category 55", None,
+                    "2016-02-29 01:16", "2016-02-29 11:29")]
+
+
+def test_loading_the_same_file_twice_changes_nothing(data_dir: Path) -> None:
+    path = DATA / "formats/zendesk__tickets.csv"
+    first = ingest_file(path, "t", data_dir)
+    before = query(data_dir, "SELECT * EXCLUDE (load_id) FROM incidents ORDER BY ticket_id")
+    second = ingest_file(path, "t", data_dir)
+    assert (first.status, first.inserted) == ("loaded", 4)
+    assert (second.status, second.inserted, second.updated) == ("unchanged", 0, 0)
+    assert query(data_dir, "SELECT * EXCLUDE (load_id) FROM incidents ORDER BY ticket_id") == before
+    assert query(data_dir, "SELECT count(*) FROM loads") == [(1,)]
+
+
+def test_a_later_export_updates_the_same_tickets(tmp_path: Path, data_dir: Path) -> None:
+    v1 = tmp_path / "tickets_v1.csv"
+    v2 = tmp_path / "tickets_v2.csv"
+    v1.write_text("Ticket Number,Created,Resolved,Priority\n"
+                  "A-1,2024-01-02 10:00,,High\nA-2,2024-01-03 10:00,2024-01-03 12:00,Low\n")
+    v2.write_text("Ticket Number,Created,Resolved,Priority\n"
+                  "A-1,2024-01-02 10:00,2024-01-04 10:00,High\nA-3,2024-01-05 09:00,,Low\n")
+    ingest_file(v1, "t", data_dir)
+    s = ingest_file(v2, "t", data_dir)
+    assert (s.inserted, s.updated) == (1, 1)
+    rows = query(data_dir, "SELECT ticket_id, ttr_hours, load_id FROM incidents ORDER BY 1")
+    assert rows == [("A-1", 48.0, 2), ("A-2", 2.0, 1), ("A-3", None, 2)]
+
+
+def test_an_invoice_is_replaced_as_a_whole(tmp_path: Path, data_dir: Path) -> None:
+    v1 = tmp_path / "inv1.csv"
+    v2 = tmp_path / "inv2.csv"
+    v1.write_text("Invoice Number,Invoice Date,Description,Amount\n"
+                  "9,2024-01-31,Remote support,100.00\n9,2024-01-31,SSD,80.00\n")
+    v2.write_text("Invoice Number,Invoice Date,Description,Amount\n"
+                  "9,2024-01-31,Remote support,90.00\n")
+    ingest_file(v1, "t", data_dir)
+    s = ingest_file(v2, "t", data_dir)
+    assert (s.inserted, s.updated) == (0, 1)
+    assert query(data_dir, "SELECT line_no, amount, kind FROM invoice_lines") == [
+        (1, Decimal("90.00"), "labour")]
+
+
+def test_a_load_that_fails_midway_leaves_the_workspace_as_it_was(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_file(DATA / "formats/zendesk__tickets.csv", "t", data_dir)
+    tables = ("incidents", "invoice_lines", "loads", "rejects", "settings")
+    before = {t: query(data_dir, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr(store, "_before_commit", fail)
+    with pytest.raises(OSError, match="injected"):
+        ingest_file(DATA / "broken/ragged.csv", "t", data_dir, mapping={"priority": "Priority"})
+    monkeypatch.undo()
+    after = {t: query(data_dir, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    assert after == before
+    # and the same file loads cleanly afterwards
+    assert ingest_file(DATA / "broken/ragged.csv", "t", data_dir).status == "loaded_with_rejects"
+
+
+def test_rejects_list_the_row_and_the_reason(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "bad_rows.csv"
+    f.write_text("Ticket Number,Created,Resolved,Billable Amount,Users Affected\n"
+                 "B-1,2024-01-02 10:00,2024-01-02 11:00,$10.00,2\n"
+                 ",2024-01-02 10:00,,,\n"
+                 "B-3,someday,,,\n"
+                 "B-4,2024-01-02 10:00,,ten dollars,\n"
+                 "B-5,2024-01-02 10:00,,,2.5\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_read, s.rows_loaded, s.rows_rejected) == (5, 1, 4)
+    assert query(data_dir, "SELECT row_number, reason FROM rejects ORDER BY row_number") == [
+        (3, "'Ticket Number' is empty: every ticket needs its number"),
+        (4, "'Created' is 'someday', not a date (expected a date and time)"),
+        (5, "'Billable Amount' is 'ten dollars', not an amount"),
+        (6, "'users affected' is not a whole number"),
+    ]
+    assert query(data_dir, "SELECT raw FROM rejects WHERE row_number = 4") == [
+        ("B-3,someday,,,",)]
+
+
+def test_resolved_before_opened_is_loaded_with_a_warning(tmp_path: Path,
+                                                         data_dir: Path) -> None:
+    f = tmp_path / "backwards.csv"
+    f.write_text("Ticket Number,Created,Resolved\nX-1,2024-01-02 10:00,2024-01-01 10:00\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.warnings) == (1, 1)
+    assert query(data_dir, "SELECT ttr_hours FROM incidents") == [(None,)]
+
+
+def test_placeholder_dates_are_null_not_rejects(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "halo_like.csv"
+    f.write_text("Ticket Number,Created,Resolved\nH-1,2024-01-02 10:00,1899-12-30 00:00:00\n")
+    s = ingest_file(f, "t", data_dir)
+    assert s.rows_rejected == 0
+    assert query(data_dir, "SELECT resolved_at FROM incidents") == [(None,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.csv", "empty.csv: the file is empty; export again with at least one row of data"),
+        ("header_only.csv", "header_only.csv: the file has a header row but no data rows"),
+        ("binary_junk.csv", "binary_junk.csv: this is not a text export (it contains binary"
+         " data); export the tickets or invoices as CSV or .xlsx"),
+        ("ambiguous_dates.csv", "ambiguous_dates.csv: cannot tell whether dates like"
+         " '03/04/2024' ('Created') are day-first or month-first (no day above 12 in the"
+         " file); pass --day-first or --month-first"),
+        ("no_columns.csv", "no_columns.csv: no recognisable tickets or invoices columns (found:"
+         " colour, size, weight); name them with --map ticket_id=HEADER --map opened_at=HEADER"
+         " (tickets) or --map invoice_date=HEADER --map amount=HEADER (invoices), or pick"
+         " --format (see: breakeven formats)"),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_written(name: str, message: str,
+                                                      data_dir: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        ingest_file(DATA / "broken" / name, "t", data_dir)
+    assert str(exc.value) == message
+    assert query(data_dir, "SELECT count(*) FROM loads") == [(0,)]
+
+
+def test_user_date_order_resolves_an_ambiguous_file(data_dir: Path) -> None:
+    ingest_file(DATA / "broken/ambiguous_dates.csv", "t", data_dir, date_order="month-first")
+    assert query(data_dir, "SELECT strftime(opened_at, '%Y-%m-%d') FROM incidents ORDER BY 1") == [
+        ("2024-03-04",), ("2024-05-06",)]
+
+
+def test_a_mapping_given_once_is_remembered_for_the_same_header(tmp_path: Path,
+                                                                data_dir: Path) -> None:
+    f1 = tmp_path / "odd1.csv"
+    f2 = tmp_path / "odd2.csv"
+    f1.write_text("Job,Logged On,Kit\nJ-1,2024-02-01 09:00,Router\n")
+    f2.write_text("Job,Logged On,Kit\nJ-2,2024-02-02 09:00,Switch\n")
+    with pytest.raises(InputError):
+        ingest_file(f1, "t", data_dir)
+    user_map = {"ticket_id": "Job", "opened_at": "Logged On", "asset": "Kit"}
+    ingest_file(f1, "t", data_dir, kind="incidents", mapping=user_map)
+    s = ingest_file(f2, "t", data_dir)
+    assert s.inserted == 1
+    assert query(data_dir, "SELECT ticket_id, asset FROM incidents ORDER BY 1") == [
+        ("J-1", "Router"), ("J-2", "Switch")]
+
+
+def test_workspace_names_are_slugs(data_dir: Path) -> None:
+    for bad in ("../x", "A", "", "a/b", "a" * 64, ".hidden"):
+        with pytest.raises(SettingError, match="is not allowed"):
+            workspace.workspace_path(bad, data_dir)
+    assert workspace.workspace_path("prospect-2", data_dir) == data_dir / "prospect-2.duckdb"
+
+
+def test_uploads_in_memory_read_like_files(data_dir: Path) -> None:
+    src = DATA / "formats/generic__tickets.xlsx"
+    p = prepare(Path("upload-1234.bin"), "t", data=src.read_bytes(),
+                display_name="tickets.xlsx")
+    assert (p.file_name, p.kind, p.raw.header_row, p.rows.height) == ("tickets.xlsx",
+                                                                      "incidents", 3, 2)
+
+
+def test_event_log_copies_keep_the_latest_updated_row(tmp_path: Path, data_dir: Path) -> None:
+    shutil.copy(DATA / "formats/servicenow__event_log_excerpt.csv", tmp_path / "log.csv")
+    f = tmp_path / "generic_log.csv"
+    f.write_text("Ticket Number,Created,Status,Updated\n"
+                 "E-1,2024-01-02 10:00,Closed,2024-01-05 10:00\n"
+                 "E-1,2024-01-02 10:00,New,2024-01-02 10:00\n"
+                 "E-2,2024-01-03 10:00,New,\n"
+                 "E-2,2024-01-03 10:00,Open,\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_read, s.rows_loaded, s.rows_rejected, s.inserted) == (4, 4, 0, 2)
+    assert query(data_dir, "SELECT ticket_id, status FROM incidents ORDER BY 1") == [
+        ("E-1", "Closed"), ("E-2", "Open")]

@@ -1,0 +1,140 @@
+"""Value parsing: money, dates, durations, priorities, missing markers."""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from pipelines import parse
+from pipelines.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal_comma", "expected"),
+    [
+        ("$1,234.50", False, "1234.50"),
+        ("(12.00)", False, "-12.00"),
+        ("-12", False, "-12"),
+        ("$(250.00)", False, "-250.00"),
+        ("£ 1,000", False, "1000"),
+        ("USD 99.99", False, "99.99"),
+        ("1.234,50", True, "1234.50"),
+        ("12,5", True, "12.5"),
+        ("-3", True, "-3"),
+        ("0.10", False, "0.10"),
+    ],
+)
+def test_money_parses_exactly(text: str, decimal_comma: bool, expected: str) -> None:
+    value = parse.parse_money(pl.Series([text]), decimal_comma)[0]
+    assert value == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["abc", "12abc", "1.234,50", "1,23,4"])
+def test_money_refuses_text_that_is_not_an_amount(text: str) -> None:
+    assert parse.parse_money(pl.Series([text]), False)[0] is None
+
+
+def test_decimal_comma_is_decided_per_file() -> None:
+    assert parse.decide_decimal_comma({"a": pl.Series(["1.234,50", "12"])}, ",")
+    assert not parse.decide_decimal_comma({"a": pl.Series(["1,234.50", "12"])}, ";")
+    # No value tells: a semicolon-delimited file is European.
+    assert parse.decide_decimal_comma({"a": pl.Series(["12", "1.234"])}, ";")
+    assert not parse.decide_decimal_comma({"a": pl.Series(["12"])}, ",")
+
+
+def test_missing_markers_are_null() -> None:
+    s = pl.DataFrame({"x": ["?", "N/A", "null", "-", "", "  ", "None", "real"]})
+    assert s.select(parse.clean_text("x")).to_series().to_list() == [None] * 7 + ["real"]
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "expected"),
+    [
+        ("29/2/2016 01:16", True, utc(2016, 2, 29, 1, 16)),
+        ("5/3/2016 12:00", True, utc(2016, 3, 5, 12)),
+        ("03/05/2016 12:00", False, utc(2016, 3, 5, 12)),
+        ("2024-03-01T10:00:00Z", None, utc(2024, 3, 1, 10)),
+        ("2024-03-05 14:22:10 +0200", None, utc(2024, 3, 5, 12, 22, 10)),
+        ("2024-03-05T14:22:10+05:30", None, utc(2024, 3, 5, 8, 52, 10)),
+        ("25/Feb/26 10:17 PM", None, utc(2026, 2, 25, 22, 17)),
+        ("Feb 25, 2026 9:05 AM", None, utc(2026, 2, 25, 9, 5)),
+        ("03.02.2024 08:15", True, utc(2024, 2, 3, 8, 15)),
+        ("2024-05-02 09:30:00.000000", None, utc(2024, 5, 2, 9, 30)),
+        ("12/30/2024 12:05 AM", False, utc(2024, 12, 30, 0, 5)),
+    ],
+)
+def test_timestamps_read_as_instants(text: str, day_first: bool | None,
+                                     expected: datetime) -> None:
+    assert parse.parse_timestamps(pl.Series([text]), day_first, "UTC")[0] == expected
+
+
+def test_placeholder_and_impossible_dates() -> None:
+    s = pl.Series(["1899-12-30", "1900-01-01 00:00", "31/02/2016 10:00", "soon"])
+    assert parse.parse_timestamps(s, True, "UTC").to_list() == [None] * 4
+    assert parse.is_placeholder_date(s).to_list() == [True, True, False, False]
+
+
+def test_naive_times_are_wall_time_in_the_workspace_zone_across_dst() -> None:
+    """London: clocks go forward 2024-03-31 01:00 GMT, back 2024-10-27 02:00 BST.
+
+    - 2024-03-31 00:30 is GMT -> 00:30 UTC; 03:00 is BST -> 02:00 UTC.
+    - 01:30 does not exist that day: read with the offset before the change (GMT) -> 01:30 UTC.
+    - 2024-10-27 01:30 happens twice: the earlier (BST) -> 00:30 UTC.
+    """
+    s = pl.Series(["2024-03-31 00:30", "2024-03-31 03:00", "2024-03-31 01:30",
+                   "2024-10-27 01:30"])
+    got = parse.parse_timestamps(s, None, "Europe/London").to_list()
+    assert got == [utc(2024, 3, 31, 0, 30), utc(2024, 3, 31, 2), utc(2024, 3, 31, 1, 30),
+                   utc(2024, 10, 27, 0, 30)]
+
+
+def test_date_order_from_the_data_then_profile_then_user() -> None:
+    day = {"Opened": pl.Series(["29/2/2016 01:16", "1/3/2016 10:00"])}
+    assert parse.decide_date_order("f.csv", day, "month-first", None).day_first is True
+    month = {"Opened": pl.Series(["02/29/2016"])}
+    assert parse.decide_date_order("f.csv", month, None, "day-first").day_first is False
+    unclear = {"Opened": pl.Series(["03/04/2024"])}
+    assert parse.decide_date_order("f.csv", unclear, "day-first", "month-first").day_first
+    assert parse.decide_date_order("f.csv", unclear, None, "month-first").day_first is False
+    iso = {"Opened": pl.Series(["2024-03-04"])}
+    assert parse.decide_date_order("f.csv", iso, None, None).day_first is None
+
+
+def test_undecidable_and_mixed_date_orders_are_refused() -> None:
+    with pytest.raises(InputError) as exc:
+        parse.decide_date_order("t.csv", {"Created": pl.Series(["03/04/2024"])}, None, None)
+    assert str(exc.value) == (
+        "t.csv: cannot tell whether dates like '03/04/2024' ('Created') are day-first or"
+        " month-first (no day above 12 in the file); pass --day-first or --month-first")
+    with pytest.raises(InputError, match="mix day-first"):
+        parse.decide_date_order(
+            "t.csv", {"A": pl.Series(["13/01/2024"]), "B": pl.Series(["01/13/2024"])}, None, None)
+
+
+def test_durations_and_numbers() -> None:
+    got = parse.parse_number(pl.Series(["1.5", "1:30", "0:45:00", "x", None]), False)
+    assert got.to_list() == [1.5, 1.5, 0.75, None, None]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1 - Critical", "P1"), ("Priority 3 - Normal Response", "P3"), ("P2", "P2"),
+        ("Urgent", "P1"), ("Emergency", "P1"), ("Highest", "P1"), ("High", "P2"),
+        ("medium", "P3"), ("Moderate", "P3"), ("Low", "P4"), ("Lowest", "P5"),
+        ("Planning", "P5"), ("whenever", None),
+    ],
+)
+def test_priority_normalisation(raw: str, expected: str | None) -> None:
+    got = pl.select(parse.normalise_priority(pl.lit(raw))).item()
+    assert got == expected
+
+
+def test_profile_priority_codes_come_first() -> None:
+    got = pl.select(parse.normalise_priority(pl.lit("7"), {"7": "P2"})).item()
+    assert got == "P2"
