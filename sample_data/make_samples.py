@@ -308,7 +308,7 @@ def acme_everyday_tickets(rng: random.Random, staff: dict[str, list[str]]) -> li
     tickets: list[AcmeTicket] = []
     for index, month in enumerate(months(ACME_START, ACME_MONTHS)):
         volume = round(40 + 0.75 * index + rng.gauss(0, 4))
-        ageing = 0.65 * (1 + index / 22)
+        ageing = 0.55 * (1 + index / 16)
         for _ in range(volume):
             issue = rng.choices(ACME_ISSUES, weights=[i.weight for i in ACME_ISSUES])[0]
             site = weighted(rng, [("TWK", 0.4), ("RCH", 0.3), ("KNG", 0.3)])
