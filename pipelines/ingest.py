@@ -23,6 +23,7 @@ from pipelines.formats import Detection, Source, detect, header_fingerprint
 from pipelines.invoice_kinds import classify_kinds, load_keywords
 from pipelines.reading import ROW, RawTable, read_table
 from pipelines.workspace import connect
+from pipelines.workspace import exists as workspace_exists
 
 Progress = Callable[[float, str], None]
 MAPPING_PREFIX = "mapping:"
@@ -77,15 +78,21 @@ def ingest_file(
     name = display_name or path.name
     report = progress or (lambda f, msg: None)
     started = datetime.now(timezone.utc)
-    with ThreadPoolExecutor(max_workers=1) as pool, connect(workspace, data_dir) as con:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(sha256_of, path)  # hashing overlaps the reading
         report(0.05, f"reading {name}")
-        context = load_context(con)
+        context: dict[str, Any] = {}
+        if workspace_exists(workspace, data_dir):
+            with connect(workspace, data_dir) as con:
+                context = load_context(con)
+        # A file that cannot be read fails here, before the workspace is created or opened
+        # for writing.
         prepared = prepare(
             path, workspace, kind=kind, format_name=format, user_map=mapping,
             date_order=date_order, display_name=name, progress=report, **context,
         )
         sha = digest.result()
+    with connect(workspace, data_dir) as con:
         earlier = store.find_identical_load(con, sha)
         if earlier is not None:
             report(1.0, f"{name}: already loaded")

@@ -114,5 +114,5 @@ def downtime_by_day(
             FROM {f.table} WHERE is_down
             GROUP BY day ORDER BY day
             """,
-            {"tz": scenario.timezone},
+            {"tz": f.scenario.timezone},
         )
