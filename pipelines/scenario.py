@@ -48,6 +48,11 @@ class Scenario:
     include_parts: bool = False
     timezone: str = "UTC"
 
+    def __post_init__(self) -> None:
+        # Direct construction is checked and coerced like from_dict (users=25.0 -> 25).
+        for f in fields(self):
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name)))
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Scenario:
         """A scenario from `d` (missing keys take their defaults), validated and coerced."""
@@ -59,7 +64,7 @@ class Scenario:
             raise SettingError(
                 f"unknown scenario key {key!r}{did_you_mean}; known keys: {', '.join(_KINDS)}"
             )
-        return cls(**{key: _coerce(key, value) for key, value in d.items()})
+        return cls(**d)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values (priorities as a list)."""
@@ -167,7 +172,11 @@ def _timezone(key: str, value: Any) -> str:
 
 def load_scenario(con: duckdb.DuckDBPyConnection) -> Scenario:
     """The workspace's stored scenario, or the defaults when none is stored."""
-    return Scenario.from_dict(store.get_setting(con, SETTING_KEY, {}) or {})
+    stored = store.get_setting(con, SETTING_KEY, {}) or {}
+    # get_setting leaves its result unfinished (fetchone); DuckDB 2 then refuses
+    # con.sql() on this connection until another execute() replaces it.
+    con.execute("SELECT 1").fetchall()
+    return Scenario.from_dict(stored)
 
 
 def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:

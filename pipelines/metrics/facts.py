@@ -120,8 +120,8 @@ def _window_dates(
         FROM t, v
         """,
         {"client": filters.client, "tz": scenario.timezone},
-    ).fetchone()
-    if row is None or row[0] is None:
+    ).fetchall()[0]
+    if row[0] is None:
         return None
     start, end = row[0], row[1]
     if filters.month_from:
@@ -312,6 +312,5 @@ def incident_counts(
         row = con.execute(
             f"SELECT count(*), count(*) FILTER (resolved), count(*) FILTER (NOT resolved),"
             f" count(*) FILTER (warning) FROM {f.table}"
-        ).fetchone()
-    assert row is not None
+        ).fetchall()[0]
     return {"total": row[0], "resolved": row[1], "open": row[2], "warnings": row[3]}

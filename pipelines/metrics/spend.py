@@ -145,9 +145,9 @@ def _source(con: duckdb.DuckDBPyConnection, f: Facts) -> tuple[str, str, dict[st
     inv = {"client": f.filters.client, "inv_start": f.start, "inv_after": _next_month(f.end)}
     row = con.execute(
         f"SELECT count(*) FROM invoice_lines WHERE {invoice_filter}", inv
-    ).fetchone()
+    ).fetchall()[0]
     kinds = ["labour", "other"] + (["parts"] if f.scenario.include_parts else [])
-    if row and row[0]:
+    if row[0]:
         sql = (
             f"SELECT CAST(date_trunc('month', invoice_date) AS DATE) AS month,"
             f" sum(amount) AS amount FROM invoice_lines"
@@ -155,8 +155,8 @@ def _source(con: duckdb.DuckDBPyConnection, f: Facts) -> tuple[str, str, dict[st
         )
         return "invoices", sql, {**inv, "kinds": kinds}
     ticket_month = "CASE WHEN resolved THEN rm ELSE om END"
-    row = con.execute(f"SELECT count(billed_amount) FROM {f.table}").fetchone()
-    if row and row[0]:
+    row = con.execute(f"SELECT count(billed_amount) FROM {f.table}").fetchall()[0]
+    if row[0]:
         sql = (
             f"SELECT {ticket_month} AS month, sum(billed_amount) AS amount"
             f" FROM {f.table} GROUP BY 1"

@@ -1,0 +1,130 @@
+"""Time `metrics_json` on 1M- and 10M-incident workspaces (targets: < 300 ms and < 3 s).
+
+    python benchmarks/bench_metrics.py [--sizes 1000000,10000000] [--keep DIR]
+
+Each workspace is a real DuckDB file generated inside DuckDB with range(): three years
+(2022-2024), 300 clients, one asset per 50 incidents (30% of incidents without an
+asset), 25 categories, priorities P1 2% / P2 8% / P3 50% / P4 30% / P5 5% / unknown 5%,
+explicit downtime minutes on 3% of tickets, 2% still open, 0.5% resolved before opened,
+and invoice lines (one per 10 incidents: labour, parts, contract, other, 2% credit notes).
+Reported: best of 5 after one warm-up, and the median, on a read-only connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines import store
+from pipelines.metrics import metrics_json
+from pipelines.scenario import Scenario
+
+THREE_YEARS_S = 3 * 365 * 86400
+
+
+def build(path: Path, n: int) -> None:
+    """Write a workspace of `n` incidents and n/10 invoice lines to `path`."""
+    con = duckdb.connect(str(path))
+    con.execute("SET enable_progress_bar = false")
+    store.ensure_schema(con)
+    con.execute(
+        f"""
+        INSERT INTO incidents
+        WITH r AS (
+            SELECT i, hash(i) AS h, (hash(i) % 1000) AS p1000,
+                   TIMESTAMPTZ '2022-01-01 00:00:00+00'
+                   + to_seconds((hash(i * 3) % {THREE_YEARS_S})::BIGINT) AS opened
+            FROM range({n}) t(i)
+        ), x AS (
+            SELECT *,
+                   CASE WHEN p1000 < 20 THEN 'P1' WHEN p1000 < 100 THEN 'P2'
+                        WHEN p1000 < 600 THEN 'P3' WHEN p1000 < 900 THEN 'P4'
+                        WHEN p1000 < 950 THEN 'P5' END AS priority,
+                   -- resolution: minutes to a few days, longer for low priorities
+                   to_seconds((60 + hash(i * 5) % (CASE WHEN p1000 < 100 THEN 8 ELSE 96 END
+                               * 3600))::BIGINT) AS ttr
+            FROM r
+        )
+        SELECT 'T' || lpad(i::VARCHAR, 9, '0'), 'client-' || (h % 300), 'site-' || (h % 7),
+               CASE WHEN hash(i * 7) % 10 >= 3 THEN 'asset-' || (hash(i * 11) % {max(n // 50, 1)}) END,
+               'category-' || (hash(i * 13) % 25), priority, priority, 'ticket ' || i,
+               'closed', opened,
+               CASE WHEN hash(i * 17) % 100 < 2 THEN NULL
+                    WHEN hash(i * 17) % 1000 < 25 THEN opened - INTERVAL 1 HOUR
+                    ELSE opened + ttr END,
+               CASE WHEN hash(i * 19) % 100 < 3 THEN (hash(i * 23) % 480)::DOUBLE END,
+               CASE WHEN hash(i * 29) % 100 < 20 THEN (1 + hash(i) % 50)::INTEGER END,
+               0.25 * (1 + hash(i * 31) % 32), NULL, NULL, NULL, 1
+        FROM x
+        """
+    )
+    con.execute(
+        "UPDATE incidents SET ttr_hours = CASE WHEN resolved_at >= opened_at"
+        " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END,"
+        " recurrence_key = coalesce(asset, category)"
+    )
+    con.execute(
+        f"""
+        INSERT INTO invoice_lines
+        SELECT 'INV-' || (i // 10), (i % 10)::INTEGER,
+               DATE '2022-01-01' + (hash(i // 10) % 1095)::INTEGER,
+               'client-' || (hash(i // 10) % 300), 'line ' || i, 1, NULL,
+               CAST(CASE WHEN hash(i) % 100 < 2 THEN -1 ELSE 1 END
+                    * (50 + hash(i * 3) % 2000) AS DECIMAL(18,2)),
+               NULL, 'EUR', NULL,
+               ['labour', 'labour', 'labour', 'parts', 'contract', 'other'][1 + hash(i * 5) % 6],
+               1
+        FROM range({max(n // 10, 1)}) t(i)
+        """
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def time_metrics(path: Path, runs: int = 5) -> list[float]:
+    """Seconds per `metrics_json` call: one warm-up, then `runs` timed calls."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET enable_progress_bar = false")
+    scenario = Scenario.from_dict({"cost_per_user_hour": 40, "managed_reduction": 0.3})
+    metrics_json(con, "bench", scenario)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        metrics_json(con, "bench", scenario)
+        times.append(time.perf_counter() - started)
+    con.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--keep", help="build the workspaces in this directory and keep them")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        for n in (int(s) for s in args.sizes.split(",")):
+            path = root / f"bench-{n}.duckdb"
+            if not path.exists():
+                started = time.perf_counter()
+                build(path, n)
+                print(f"{n:>10,} incidents: built in {time.perf_counter() - started:.1f} s")
+            times = time_metrics(path)
+            print(
+                f"{n:>10,} incidents: metrics_json best {min(times) * 1000:.0f} ms,"
+                f" median {statistics.median(times) * 1000:.0f} ms"
+                f" ({', '.join(f'{t * 1000:.0f}' for t in times)})"
+            )
+
+
+if __name__ == "__main__":
+    main()
