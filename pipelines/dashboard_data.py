@@ -58,7 +58,7 @@ class Summary:
 
     @property
     def empty(self) -> bool:
-        return self.raw.get("window") is None
+        return (self.raw.get("window") or {}).get("start") is None
 
     @property
     def incidents(self) -> dict[str, Any]:
@@ -118,8 +118,8 @@ def summary(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scena
 
 
 def verdict_text(raw: dict[str, Any]) -> str:
-    """The verdict sentence for a metrics object (the core's wording)."""
-    return metrics.verdict(raw)
+    """The verdict sentence of a metrics object (worded by `metrics.verdict`)."""
+    return str(raw.get("verdict") or "")
 
 
 def ttr_by_category(con: duckdb.DuckDBPyConnection, scenario: Scenario,
@@ -172,7 +172,11 @@ def months_available(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> list
     return out
 
 
-def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(newest load id, number of loads): changes whenever any process loads a file."""
-    row = con.execute("SELECT coalesce(max(load_id), 0), count(*) FROM loads").fetchall()[0]
-    return int(row[0]), int(row[1])
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:
+    """(newest load id, number of loads, newest load's end): changes whenever any process
+    loads a file, and differs for a workspace deleted and created again under its name."""
+    row = con.execute(
+        "SELECT coalesce(max(load_id), 0), count(*), coalesce(CAST(max(finished_at) AS VARCHAR), '')"
+        " FROM loads"
+    ).fetchall()[0]
+    return int(row[0]), int(row[1]), str(row[2])

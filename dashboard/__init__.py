@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: a shell over `pipelines` (run it with `breakeven serve`)."""

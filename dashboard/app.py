@@ -1,0 +1,69 @@
+"""breakeven's dashboard: `streamlit run dashboard/app.py` (or `breakeven serve` / `demo`).
+
+Each rerun opens the workspace for its reads and closes it at the end of the run, so a
+`breakeven refresh` in another process can write between reruns. The data directory is
+`$BREAKEVEN_DATA_DIR` (set by `breakeven serve --data-dir`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import sidebar, ui
+from pipelines import dashboard_data as data
+from pipelines import workspace
+from pipelines.errors import BreakevenError
+from pipelines.scenario import Scenario
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="breakeven", page_icon=":material/balance:", layout="wide")
+
+PAGES = [
+    st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/balance:",
+            url_path="overview", default=True),
+    st.Page(HERE / "views" / "spend.py", title="Spend", icon=":material/payments:",
+            url_path="spend"),
+    st.Page(HERE / "views" / "downtime.py", title="Downtime", icon=":material/power_off:",
+            url_path="downtime"),
+    st.Page(HERE / "views" / "time_to_resolve.py", title="Time to resolve",
+            icon=":material/timer:", url_path="time-to-resolve"),
+    st.Page(HERE / "views" / "data.py", title="Data", icon=":material/upload_file:",
+            url_path="data"),
+]
+page = st.navigation(PAGES)
+
+
+def run() -> None:
+    data_dir = workspace.default_data_dir()
+    deleted = st.session_state.pop("_deleted", None)
+    if deleted:
+        st.toast(f"Deleted workspace {deleted}")
+    name = sidebar.pick_workspace(data_dir)
+    if name is None:
+        token = ui.set_context(ui.Context(data_dir, None, None, Scenario(), data.Filters()))
+        try:
+            page.run()
+        finally:
+            ui.reset_context(token)
+        return
+    with workspace.connect(name, data_dir, wait_seconds=10) as con:
+        filter_box = st.sidebar.container()  # shown above the scenario, filled after it
+        scenario = sidebar.scenario_editor(con, name)
+        months = data.months_available(con, scenario)
+        filters = sidebar.filters(months, data.clients(con), name, filter_box)
+        ctx = ui.Context(data_dir, name, con, scenario, filters, tuple(months),
+                         data.data_version(con))
+        token = ui.set_context(ctx)
+        try:
+            page.run()
+        finally:
+            ui.reset_context(token)
+
+
+try:
+    run()
+except BreakevenError as exc:
+    ui.show_error(exc)

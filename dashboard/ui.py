@@ -1,0 +1,157 @@
+"""What every page shares: the rerun's context, cached figures, chart and error display.
+
+The DuckDB connection lives for one rerun only: `app.py` opens it, sets the context, runs
+the page, and closes it, so a `breakeven refresh` in another process can write between
+reruns. Figures are cached by value (st.cache_data), keyed by the workspace's data version
+(newest load), the scenario and the filters - never the connection itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from pipelines import dashboard_data as data
+from pipelines.csv_export import csv_bytes
+from pipelines.errors import BreakevenError
+from pipelines.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Context:
+    """One rerun's view: the data dir, the workspace (None when there is none yet), its
+    connection, the scenario and filters in force, and the months and clients available."""
+
+    data_dir: Path
+    workspace: str | None
+    con: duckdb.DuckDBPyConnection | None
+    scenario: Scenario
+    filters: data.Filters
+    months: tuple[str, ...] = ()
+    version: tuple[Any, ...] = ()
+
+
+_CURRENT: contextvars.ContextVar[Context] = contextvars.ContextVar("breakeven_context")
+
+
+def set_context(ctx: Context) -> contextvars.Token[Context]:
+    return _CURRENT.set(ctx)
+
+
+def reset_context(token: contextvars.Token[Context]) -> None:
+    _CURRENT.reset(token)
+
+
+def context() -> Context:
+    """The current rerun's context (set by app.py before the page runs)."""
+    return _CURRENT.get()
+
+
+def require_data(ctx: Context) -> bool:
+    """Show why there is nothing to chart, and return False, when the workspace is empty."""
+    if ctx.workspace is None or ctx.con is None:
+        st.info("No workspace yet. Create one in the sidebar, then load your ticket and invoice"
+                " exports on the **Data** page.")
+        return False
+    if not ctx.months:
+        st.info(f"Workspace **{ctx.workspace}** has no tickets or invoices yet. Load your"
+                " exports on the **Data** page (or run `breakeven demo` for sample data).")
+        return False
+    return True
+
+
+# --- cached figures -----------------------------------------------------------------------
+
+def _key(ctx: Context) -> tuple[Any, ...]:
+    return (str(ctx.data_dir), ctx.workspace, ctx.version)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _summary(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
+             _con: duckdb.DuckDBPyConnection) -> data.Summary:
+    return data.summary(_con, key[1], scenario, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _ttr_by_category(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
+                     _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return data.ttr_by_category(_con, scenario, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _downtime_by_day(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
+                     _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return data.downtime_by_day(_con, scenario, filters)
+
+
+def summary(ctx: Context) -> data.Summary:
+    """Every figure of the current workspace, scenario and filters."""
+    assert ctx.con is not None
+    return _summary(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+
+
+def ttr_by_category(ctx: Context) -> pl.DataFrame:
+    assert ctx.con is not None
+    return _ttr_by_category(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+
+
+def downtime_by_day(ctx: Context) -> pl.DataFrame:
+    assert ctx.con is not None
+    return _downtime_by_day(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+
+
+# --- display -------------------------------------------------------------------------------
+
+def show_chart(fig: go.Figure, frame: pl.DataFrame, key: str) -> None:
+    """A chart with a download of the data it plots (CSV, formula-like text neutralised)."""
+    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+    st.download_button(
+        "Download this chart's data (CSV)", csv_bytes(frame), file_name=f"{key}.csv",
+        mime="text/csv", key=f"csv_{key}", icon=":material/download:", on_click="ignore")
+
+
+def show_table(frame: pl.DataFrame, key: str, **kwargs: Any) -> None:
+    """A table with a download of its rows (CSV, formula-like text neutralised)."""
+    st.dataframe(frame, key=f"table_{key}", hide_index=True, **kwargs)
+    st.download_button(
+        "Download this table (CSV)", csv_bytes(frame), file_name=f"{key}.csv", mime="text/csv",
+        key=f"csv_{key}", icon=":material/download:", on_click="ignore")
+
+
+def show_error(exc: BreakevenError) -> None:
+    """A BreakevenError as the CLI words it, without a traceback."""
+    st.error(str(exc), icon=":material/error:")
+
+
+def money(value: float | None, currency: str | None, decimals: int = 0) -> str:
+    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'."""
+    if value is None:
+        return "n/a"
+    text = f"{value:,.{decimals}f}"
+    return f"{currency} {text}" if currency else text
+
+
+def hours(value: float | None) -> str:
+    """12.345 -> '12.3 h'; None -> 'n/a'."""
+    return "n/a" if value is None else f"{value:,.1f} h"
+
+
+def month_label(month: Any) -> str:
+    """date(2024, 3, 1) or '2024-03' -> 'Mar 2024'; None -> 'never'."""
+    if month is None:
+        return "never"
+    if isinstance(month, str):
+        month = data.month_date(month)
+    return f"{month:%b %Y}"
+
+
+def short_id(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:8]

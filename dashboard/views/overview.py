@@ -1,0 +1,39 @@
+"""Overview: the verdict, the headline figures, and the cumulative cost chart."""
+
+import streamlit as st
+
+from dashboard import ui
+from pipelines import charts
+
+ctx = ui.context()
+st.title("Overview" + (f": {ctx.workspace}" if ctx.workspace else ""))
+if ui.require_data(ctx):
+    s = ui.summary(ctx)
+    with st.container(key="verdict", border=True):
+        st.markdown(f"#### {s.verdict}")
+    cur = s.currency
+    ttm = s.last_ttm or {}
+    share = s.recurring_share
+    row1 = st.columns(3)
+    row1[0].metric("Tickets", f"{s.incidents['total']:,}", border=True,
+                   help=f"{s.incidents['open']:,} still open;"
+                        f" {s.incidents['warnings']:,} resolved before they were opened.")
+    row1[1].metric("Median time to resolve", ui.hours(s.ttr["median_hours"]), border=True)
+    row1[2].metric("90th percentile time to resolve", ui.hours(s.ttr["p90_hours"]),
+                   border=True, help="9 in 10 tickets were resolved within this time.")
+    row2 = st.columns(3)
+    row2[0].metric("Downtime", ui.hours(s.downtime["hours"]), border=True,
+                   delta=None if share is None else f"{share:.0%} recurring",
+                   delta_color="off", delta_arrow="off",
+                   help=f"{s.downtime['incidents']:,} outages, of which"
+                        f" {s.downtime['recurring_incidents']:,} repeated an outage of the same"
+                        " asset (or category) shortly before.")
+    row2[1].metric("Break-fix, last 12 months", ui.money(ttm.get("ttm_breakfix"), cur),
+                   border=True, help="Invoiced break-fix work plus downtime cost, over the"
+                                     f" 12 months to {ui.month_label(ttm.get('month'))}.")
+    row2[2].metric("Managed contract, last 12 months", ui.money(ttm.get("ttm_managed"), cur),
+                   border=True, help=f"{ui.money(s.spend['monthly_fee'], cur)} a month"
+                                     " under the scenario in the sidebar.")
+    fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur)
+    ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
+                                              "cumulative_managed"), "overview_cumulative")

@@ -1,0 +1,175 @@
+"""Files uploaded through the dashboard: stored safely, previewed, corrected, loaded.
+
+An upload is saved under a generated name (a uuid) in `<data dir>/uploads/`: the name the
+user's browser sent is only ever shown and recorded in `loads`, never used as a path.
+`preview()` runs the same `ingest.prepare()` a load runs, so what the page shows before
+loading is exactly what the load will do; `load()` writes it on the caller's connection.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines import store
+from pipelines.errors import BreakevenError, SettingError
+from pipelines.formats import FIELDS, REQUIRED
+from pipelines.ingest import Prepared, Progress, load_context, load_prepared, prepare, sha256_of
+from pipelines.reading import read_table
+
+UPLOAD_DIR = "uploads"
+SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
+PREVIEW_ROWS = 10
+
+
+def display_name(name: str) -> str:
+    """The browser's file name reduced to something safe to show: no folders, no controls."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "upload"
+    return base[:200]
+
+
+def save_upload(data_dir: str | Path, original_name: str, content: bytes) -> Path:
+    """Write an upload to `<data_dir>/uploads/<uuid><suffix>` and return that path."""
+    suffix = Path(display_name(original_name)).suffix.lower()
+    folder = Path(data_dir) / UPLOAD_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix if suffix in SUFFIXES else '.dat'}"
+    path.write_bytes(content)
+    return path
+
+
+@dataclass
+class Preview:
+    """What a load of one file would do, or why it cannot load (`error`)."""
+
+    name: str
+    headers: list[str]
+    kind: str | None = None
+    format: str | None = None
+    format_title: str | None = None
+    detected_by: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_order: str | None = None  # day-first | month-first | None
+    date_order_reason: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)  # field -> first source header
+    mapping_text: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+    first_rows: pl.DataFrame = field(default_factory=pl.DataFrame)
+    rejects: pl.DataFrame = field(default_factory=pl.DataFrame)
+    error: str | None = None
+
+    @property
+    def rows_ok(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    def fields(self, kind: str | None = None) -> tuple[str, ...]:
+        """The canonical fields of `kind` (default: the detected kind)."""
+        return FIELDS.get(kind or self.kind or "incidents", ())
+
+
+def required_fields(kind: str) -> tuple[str, ...]:
+    return REQUIRED.get(kind, ())
+
+
+def _prepare(path: Path, name: str, workspace: str, con: duckdb.DuckDBPyConnection,
+             kind: str | None, user_map: dict[str, str] | None, date_order: str | None,
+             progress: Progress | None = None) -> Prepared:
+    # The bytes are passed in: `Path(name)` only carries the user's file name into messages.
+    return prepare(Path(name), workspace, kind=kind, user_map=user_map or None,
+                   date_order=date_order, display_name=name, data=path.read_bytes(),
+                   progress=progress, **load_context(con))
+
+
+def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: str, *,
+            kind: str | None = None, user_map: dict[str, str] | None = None,
+            date_order: str | None = None) -> Preview:
+    """How `path` (shown as `name`) would load into `workspace`, without loading it."""
+    try:
+        p = _prepare(path, name, workspace, con, kind, user_map, date_order)
+    except BreakevenError as exc:
+        try:
+            headers = read_table(Path(name), path.read_bytes()).headers
+        except BreakevenError:
+            headers = []
+        return Preview(name, headers, kind=kind, error=str(exc))
+    d = p.detection
+    order = {True: "day-first", False: "month-first", None: None}[p.date_order.day_first]
+    return Preview(
+        name=name, headers=p.raw.headers, kind=d.kind, format=d.profile.name,
+        format_title=d.profile.title, detected_by=d.how, encoding=p.raw.encoding,
+        delimiter=p.raw.delimiter, date_order=order, date_order_reason=p.date_order.reason,
+        mapping={f: s[0].header for f, s in d.mapping.items() if s},
+        mapping_text=d.mapping_text(), ignored=d.ignored, rows_read=p.rows_read,
+        rows_rejected=p.rejects.height, notes=p.notes, first_rows=p.rows.head(PREVIEW_ROWS),
+        rejects=p.rejects.head(PREVIEW_ROWS),
+    )
+
+
+def changed_mapping(detected: dict[str, str], chosen: dict[str, str | None]) -> dict[str, str]:
+    """The user's corrections as `--map` pairs: fields whose chosen header differs.
+
+    A field set to None that the detection had mapped becomes "" (take it from no column).
+    """
+    out: dict[str, str] = {}
+    for fld, header in chosen.items():
+        if header != detected.get(fld) and (header or fld in detected):
+            out[fld] = header or ""
+    return out
+
+
+def load(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: str, *,
+         kind: str | None = None, user_map: dict[str, str] | None = None,
+         date_order: str | None = None, progress: Progress | None = None
+         ) -> store.LoadSummary:
+    """Load an uploaded file as one load; a corrected mapping is remembered for its header.
+
+    Like `ingest.ingest_file`, a byte-identical file already loaded is a no-op.
+    """
+    report = progress or (lambda f, m: None)
+    started = datetime.now(timezone.utc)
+    report(0.05, f"reading {name}")
+    prepared = _prepare(path, name, workspace, con, kind, user_map, date_order, report)
+    sha = sha256_of(path)
+    earlier = store.find_identical_load(con, sha)
+    if earlier is not None:
+        report(1.0, f"{name}: already loaded")
+        return store.LoadSummary(
+            name, prepared.kind, prepared.detection.profile.name,
+            rows_read=prepared.rows_read,
+            rows_loaded=prepared.rows_read - prepared.rejects.height,
+            rows_rejected=prepared.rejects.height, status="unchanged",
+            message=f"identical to load {earlier}; nothing changed")
+    report(0.8, f"writing {prepared.rows.height:,} rows of {name}")
+    summary = load_prepared(con, prepared, sha, started, user_map or None)
+    report(1.0, f"{name}: loaded")
+    return summary
+
+
+def check_date_order(value: str | None) -> str | None:
+    if value not in (None, "day-first", "month-first"):
+        raise SettingError(f"date order {value!r}: use day-first or month-first")
+    return value
+
+
+def summary_rows(summaries: list[store.LoadSummary]) -> pl.DataFrame:
+    """Load summaries as a table, one row per file."""
+    keys = ("file", "kind", "format", "status", "rows_read", "rows_loaded", "rows_rejected",
+            "inserted", "updated", "load_id", "message")
+    rows: list[dict[str, Any]] = [{k: s.as_json()[k] for k in keys} for s in summaries]
+    return pl.DataFrame(rows, schema={
+        "file": pl.String, "kind": pl.String, "format": pl.String, "status": pl.String,
+        "rows_read": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
+        "inserted": pl.Int64, "updated": pl.Int64, "load_id": pl.Int64, "message": pl.String,
+    }, orient="row")
