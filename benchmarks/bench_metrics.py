@@ -80,7 +80,7 @@ def build(path: Path, n: int) -> None:
                CAST(CASE WHEN hash(i) % 100 < 2 THEN -1 ELSE 1 END
                     * (50 + hash(i * 3) % 2000) AS DECIMAL(18,2)),
                NULL, 'EUR', NULL,
-               ['labour', 'labour', 'labour', 'parts', 'contract', 'other'][1 + hash(i * 5) % 6],
+               ['labour', 'labour', 'labour', 'parts', 'contract', 'other'][(1 + hash(i * 5) % 6)::BIGINT],
                1
         FROM range({max(n // 10, 1)}) t(i)
         """

@@ -172,11 +172,7 @@ def _timezone(key: str, value: Any) -> str:
 
 def load_scenario(con: duckdb.DuckDBPyConnection) -> Scenario:
     """The workspace's stored scenario, or the defaults when none is stored."""
-    stored = store.get_setting(con, SETTING_KEY, {}) or {}
-    # get_setting leaves its result unfinished (fetchone); DuckDB 2 then refuses
-    # con.sql() on this connection until another execute() replaces it.
-    con.execute("SELECT 1").fetchall()
-    return Scenario.from_dict(stored)
+    return Scenario.from_dict(store.get_setting(con, SETTING_KEY, {}) or {})
 
 
 def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
