@@ -42,27 +42,27 @@ def test_cli_strings_are_coerced() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"per_usr": 150}, "unknown scenario key 'per_usr' (did you mean 'per_user'?); known keys: "
+        ({"per_usr": 150}, ("unknown scenario key 'per_usr' (did you mean 'per_user'?); known keys: "
          "per_user, users, per_device, devices, flat_monthly, onboarding_fee, hourly_rate, "
          "cost_per_user_hour, users_affected_default, managed_reduction, outage_priorities, "
-         "recurrence_days, include_parts, timezone"),
+         "recurrence_days, include_parts, timezone")),
         ({"per_user": -1}, "scenario key 'per_user' must be a number >= 0, not -1"),
         ({"onboarding_fee": "-5"}, "scenario key 'onboarding_fee' must be a number >= 0, not '-5'"),
         ({"devices": -2}, "scenario key 'devices' must be a whole number >= 0, not -2"),
         ({"users": "2.5"}, "scenario key 'users' must be a whole number >= 0, not '2.5'"),
         ({"hourly_rate": "lots"}, "scenario key 'hourly_rate' must be a number, not 'lots'"),
-        ({"managed_reduction": 1.5}, "scenario key 'managed_reduction' must be between 0 and 1"
-         " (0.25 = 25% less downtime), not 1.5"),
-        ({"managed_reduction": -0.1}, "scenario key 'managed_reduction' must be between 0 and 1"
-         " (0.25 = 25% less downtime), not -0.1"),
-        ({"recurrence_days": -1}, "scenario key 'recurrence_days' must be a whole number >= 0,"
-         " not -1"),
-        ({"outage_priorities": "P1,P6"}, "scenario key 'outage_priorities': 'P6' is not a"
-         " priority; use P1, P2, P3, P4 or P5"),
-        ({"include_parts": "maybe"}, "scenario key 'include_parts' must be true or false,"
-         " not 'maybe'"),
-        ({"timezone": "Mars/Olympus"}, "scenario key 'timezone': 'Mars/Olympus' is not a time"
-         " zone name; use an IANA name such as 'UTC' or 'Europe/London'"),
+        ({"managed_reduction": 1.5}, ("scenario key 'managed_reduction' must be between 0 and 1"
+         " (0.25 = 25% less downtime), not 1.5")),
+        ({"managed_reduction": -0.1}, ("scenario key 'managed_reduction' must be between 0 and 1"
+         " (0.25 = 25% less downtime), not -0.1")),
+        ({"recurrence_days": -1}, ("scenario key 'recurrence_days' must be a whole number >= 0,"
+         " not -1")),
+        ({"outage_priorities": "P1,P6"}, ("scenario key 'outage_priorities': 'P6' is not a"
+         " priority; use P1, P2, P3, P4 or P5")),
+        ({"include_parts": "maybe"}, ("scenario key 'include_parts' must be true or false,"
+         " not 'maybe'")),
+        ({"timezone": "Mars/Olympus"}, ("scenario key 'timezone': 'Mars/Olympus' is not a time"
+         " zone name; use an IANA name such as 'UTC' or 'Europe/London'")),
     ],
 )
 def test_refusals_name_the_key(settings: dict[str, object], message: str) -> None:
