@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import parse, store
 from pipelines.errors import BreakevenError, InputError, SettingError
-from pipelines.formats import Detection, Source, detect, header_fingerprint
+from pipelines.formats import Detection, Source, detect, header_fingerprint, norm
 from pipelines.invoice_kinds import classify_kinds, load_keywords
 from pipelines.reading import ROW, RawTable, read_table
 from pipelines.workspace import connect
@@ -211,6 +211,8 @@ def _rejects(raw: RawTable, reasons: pl.Series) -> pl.DataFrame:
 
 def _latest_per_ticket(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """One row per (client, ticket_id): the latest update, else the last row in the file."""
+    if rows["ticket_id"].n_unique() == rows.height:
+        return rows, 0
     latest = (rows.sort(["__updated", ROW], nulls_last=False)
               .unique(subset=["client", "ticket_id"], keep="last", maintain_order=False)
               .sort(ROW))
@@ -224,11 +226,17 @@ class _Reader:
                  user_order: str | None, tz: str) -> None:
         self.name, self.raw, self.det, self.tz = name, raw, detection, tz
         self.frame = raw.frame
+        self.height = raw.frame.height
         self.problems: list[pl.Series] = []
         self.notes: list[str] = []
         self.warnings = 0
         profile = detection.profile
         self.updated_sources = [Source(h) for h in self._present(profile.updated)]
+        used = {s.header for sources in detection.mapping.values() for s in sources}
+        used |= {s.header for s in self.updated_sources}
+        used |= set(self._present(tuple(profile.negate_when.get("column", ()))))
+        # Every used column is cleaned once, all in one parallel pass.
+        self.clean = self.frame.select(parse.clean_text(h) for h in sorted(used))
         date_fields = ("opened_at", "resolved_at", "invoice_date")
         date_cols = {s.header: self._text(s.header) for f in date_fields
                      for s in detection.mapping.get(f, [])}
@@ -241,12 +249,11 @@ class _Reader:
         self.decimal_comma = parse.decide_decimal_comma(money_cols, raw.delimiter)
 
     def _present(self, headers: tuple[str, ...]) -> list[str]:
-        from pipelines.formats import norm
         by_norm = {norm(h): h for h in self.raw.headers}
         return [by_norm[norm(h)] for h in headers if norm(h) in by_norm]
 
     def _text(self, header: str) -> pl.Series:
-        return self.frame.select(parse.clean_text(header)).to_series()
+        return self.clean[header]
 
     def _sources(self, fld: str) -> list[Source]:
         return self.det.mapping.get(fld, [])
@@ -254,16 +261,25 @@ class _Reader:
     def _label(self, fld: str) -> str:
         return " / ".join(f"'{s.header}'" for s in self._sources(fld)) or fld
 
-    def _flag(self, mask: pl.Series, message: pl.Series | str) -> None:
-        if isinstance(message, str):
-            message = pl.Series([message] * len(mask), dtype=pl.Utf8)
-        self.problems.append(pl.select(pl.when(mask).then(message)).to_series())
+    def _nulls(self, name: str, dtype: pl.DataType) -> pl.Series:
+        return pl.repeat(None, self.height, dtype=dtype, eager=True).alias(name)
+
+    def _flag(self, mask: pl.Series, message: str, value: pl.Series | None = None) -> None:
+        """Note `message` for the rows in `mask`; `{}` in it stands for that row's `value`."""
+        mask = mask.fill_null(False)
+        if not mask.any():
+            return
+        text = (pl.format(message, pl.lit(value)) if value is not None
+                else pl.lit(message, dtype=pl.Utf8))
+        self.problems.append(pl.select(pl.when(pl.lit(mask)).then(text)).to_series())
 
     def text(self, fld: str) -> pl.Series:
         """The field's cleaned text: its source headers in turn, first non-empty value."""
         sources = self._sources(fld)
         if not sources:
-            return pl.Series(fld, [None] * self.frame.height, dtype=pl.Utf8)
+            return self._nulls(fld, pl.Utf8)
+        if len(sources) == 1:
+            return self._text(sources[0].header).alias(fld)
         cols = [self._text(s.header) for s in sources]
         return pl.select(pl.coalesce(cols)).to_series().alias(fld)
 
@@ -275,25 +291,31 @@ class _Reader:
     def timestamps(self, fld: str, sources: list[Source] | None = None,
                    required: bool = False) -> pl.Series:
         sources = self._sources(fld) if sources is None else sources
-        out = pl.Series(fld, [None] * self.frame.height, dtype=parse.UTC)
+        how = {True: "dates in this file are day-first", False: "dates in this file are"
+               " month-first", None: "expected a date and time"}[self.order.day_first]
+        values: list[pl.Series] = []
+        placeholders: list[pl.Series] = []
         for src in sources:
             txt = self._text(src.header)
-            parsed = parse.parse_timestamps(txt, self.order.day_first, self.tz)
-            bad = txt.is_not_null() & parsed.is_null() & ~parse.is_placeholder_date(txt)
-            how = {True: "dates in this file are day-first", False: "dates in this file are"
-                   " month-first", None: "expected a date and time"}[self.order.day_first]
-            self._flag(bad, pl.select(pl.format(f"'{src.header}' is '{{}}', not a date ({how})",
-                                                pl.lit(txt))).to_series())
-            out = pl.select(pl.coalesce(out, parsed)).to_series().alias(fld)
+            parsed = parse.parse_timestamps(txt, self.order.day_first, self.tz,
+                                            keep_placeholders=True)
+            placeholder = parsed < parse.PLACEHOLDER_BEFORE
+            self._flag(txt.is_not_null() & parsed.is_null(),
+                       f"'{src.header}' is '{{}}', not a date ({how})", txt)
+            values.append(pl.select(pl.when(placeholder).then(None).otherwise(parsed)
+                                    ).to_series() if placeholder.any() else parsed)
+            placeholders.append(placeholder.fill_null(False) | txt.is_null())
+        if not values:
+            return self._nulls(fld, parse.UTC)
+        out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
         if required:
-            self._flag(out.is_null() & pl.select(pl.all_horizontal(
-                [self._text(s.header).is_null() | parse.is_placeholder_date(self._text(s.header))
-                 for s in sources])).to_series(), f"{self._label(fld)} is empty: a date is required")
-        return out
+            empty = pl.select(pl.all_horizontal(placeholders)).to_series()
+            self._flag(empty, f"{self._label(fld)} is empty: a date is required")
+        return out.alias(fld)
 
     def numbers(self, fld: str, money: bool = False, minimum: float | None = None) -> pl.Series:
         dtype = parse.STAGED_MONEY if money else pl.Float64
-        out = pl.Series(fld, [None] * self.frame.height, dtype=dtype)
+        values: list[pl.Series] = []
         for src in self._sources(fld):
             txt = self._text(src.header)
             value = (parse.parse_money(txt, self.decimal_comma) if money
@@ -301,17 +323,19 @@ class _Reader:
             if src.scale != 1:
                 value = value * float(src.scale)
             kind = "an amount" if money else "a number"
-            self._flag(txt.is_not_null() & value.is_null(), pl.select(
-                pl.format(f"'{src.header}' is '{{}}', not {kind}", pl.lit(txt))).to_series())
+            self._flag(txt.is_not_null() & value.is_null(),
+                       f"'{src.header}' is '{{}}', not {kind}", txt)
             if minimum is not None:
-                self._flag(value < minimum, pl.select(pl.format(
-                    f"'{src.header}' is '{{}}', below {minimum:g}", pl.lit(txt))).to_series())
-            out = pl.select(pl.coalesce(out, value)).to_series().alias(fld)
-        return out
+                self._flag(value < minimum, f"'{src.header}' is '{{}}', below {minimum:g}", txt)
+            values.append(value)
+        if not values:
+            return self._nulls(fld, dtype)
+        out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
+        return out.alias(fld)
 
     def reasons(self) -> pl.Series:
         if not self.problems:
-            return pl.Series("reason", [None] * self.frame.height, dtype=pl.Utf8)
+            return self._nulls("reason", pl.Utf8)
         joined = pl.concat_str(self.problems, separator="; ", ignore_nulls=True)
         any_problem = pl.any_horizontal([p.is_not_null() for p in self.problems])
         return pl.select(pl.when(any_problem).then(joined)).to_series().alias("reason")
@@ -345,9 +369,8 @@ class _Reader:
             "labour_hours": self.numbers("labour_hours", minimum=0),
             "billed_amount": self.numbers("billed_amount", money=True),
             "__updated": updated,
-        }).with_columns(
-            priority=parse.normalise_priority(pl.col("priority_raw"),
-                                              profile.values.get("priority")))
+            "priority": parse.normalise_priorities(priority_raw, profile.values.get("priority")),
+        })
         reasons = self.reasons()
         ok = reasons.is_null()
         backwards = rows.filter(ok & (pl.col("resolved_at") < pl.col("opened_at"))).height
@@ -365,7 +388,7 @@ class _Reader:
         amount = self.numbers("amount", money=True)
         self._flag(amount.is_null() & pl.select(pl.all_horizontal(
             [self._text(s.header).is_null() for s in self._sources("amount")])).to_series(),
-            f"{self._label('amount')} is empty: every invoice line needs an amount")
+                   f"{self._label('amount')} is empty: every invoice line needs an amount")
         description = self.text("description")
         client = self.text("client")
         missing_id = invoice_id.is_null()

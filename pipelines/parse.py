@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import polars as pl
 
 from pipelines.errors import InputError
 
-NULL_MARKERS = ["", "?", "n/a", "na", "null", "none", "nil", "-", "--", "nan", "#n/a"]
-PLACEHOLDER_DATES = ["1899-12-30", "1900-01-01"]
+_MARKERS = ["", "?", "n/a", "na", "null", "none", "nil", "-", "--", "nan", "#n/a"]
+# Matched exactly after trimming, in the spellings exports use (a hash lookup per cell
+# is several times faster than lower-casing every cell first).
+NULL_MARKERS = sorted({v for m in _MARKERS for v in (m, m.upper(), m.title(), m.capitalize())}
+                      | {"NaN", "N/a"})
+# Spreadsheet and PSA placeholders (1899-12-30, 1900-01-01) and anything before them.
+PLACEHOLDER_BEFORE = datetime(1900, 1, 2, tzinfo=timezone.utc)
 UTC = pl.Datetime("us", "UTC")
-STAGED_MONEY = pl.Decimal(38, 6)  # DuckDB rounds to the column's scale on insert
+STAGED_MONEY = pl.Decimal(38, 6)  # DuckDB rounds half away from zero to DECIMAL(18,2)
+CENTS = pl.Decimal(18, 2)
 
 # --- text -----------------------------------------------------------------------------------
 
 
 def clean_text(col: str) -> pl.Expr:
     """Trimmed text, NULL for the missing-value markers (`?`, `N/A`, `null`, `-`, empty...)."""
-    s = pl.col(col).str.strip_chars()
-    return pl.when(s.str.to_lowercase().is_in(NULL_MARKERS)).then(None).otherwise(s)
+    return pl.col(col).str.strip_chars().replace(NULL_MARKERS, None).alias(col)
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -81,6 +87,7 @@ def decide_date_order(
     second_big: tuple[str, str] | None = None
     any_year_last: tuple[str, str] | None = None
     for header, s in columns.items():
+        s = s.filter(s.str.contains(r"^\s*\d{1,2}[/.\-]"))  # cheap anchored pre-filter
         parts = s.drop_nulls().str.extract_groups(YEAR_LAST.pattern)
         p = parts.struct.unnest().drop_nulls()
         if p.height == 0:
@@ -116,42 +123,40 @@ def decide_date_order(
     )
 
 
-def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Series:
+def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
+                     keep_placeholders: bool = False) -> pl.Series:
     """Instants (UTC) from text; naive values are wall time in `tz`. NULL where unreadable.
 
-    Placeholder dates (1899-12-30, 1900-01-01) are NULL. In a daylight-saving change, an
-    ambiguous wall time takes the earlier instant.
+    Placeholder dates (1899-12-30, 1900-01-01) are NULL unless `keep_placeholders`. In a
+    daylight-saving change, an ambiguous wall time takes the earlier instant.
     """
-    raw = raw.str.strip_chars()
-    out = pl.Series(raw.name, [None] * len(raw), dtype=UTC)
+    out: pl.Series | None = None
     todo = raw.is_not_null()
     formats = FAST_NAIVE + FAST_AWARE + (_year_last_formats(day_first) if day_first is not None
                                          else [])
     # Fast path: the layouts most of the column uses, found on a sample, parsed natively.
     for _ in range(3):
-        pending = raw.filter(todo)
+        pending = raw.filter(todo).head(500)
         if pending.len() == 0:
             break
-        fmt = _best_format(pending.head(500), formats)
+        fmt = _best_format(pending, formats)
         if fmt is None:
             break
         parsed = _strptime(raw, fmt, tz)
         hit = todo & parsed.is_not_null()
-        out = pl.select(pl.when(hit).then(parsed).otherwise(out)).to_series()
+        out = parsed if out is None else pl.select(pl.when(hit).then(parsed).otherwise(out)
+                                                   ).to_series()
         todo = todo & ~hit
         formats = [f for f in formats if f != fmt]
     if todo.any():
-        slow = _parse_by_parts(raw, day_first, tz)
-        out = pl.select(pl.when(todo).then(slow).otherwise(out)).to_series()
-    wall = out.dt.convert_time_zone(tz).dt.date().cast(pl.Utf8)
-    return pl.select(pl.when(wall.is_in(PLACEHOLDER_DATES)).then(None).otherwise(out)
-                     ).to_series().alias(raw.name)
-
-
-def is_placeholder_date(raw: pl.Series) -> pl.Series:
-    """True where the text is a placeholder date (read as NULL, not as a bad value)."""
-    s = raw.str.strip_chars()
-    return s.str.contains(r"^(1899-12-30|1900-01-01|30/12/1899|12/30/1899|01/01/1900|1/1/1900)")
+        slow = _parse_by_parts(raw.str.strip_chars(), day_first, tz)
+        out = slow if out is None else pl.select(pl.when(todo).then(slow).otherwise(out)
+                                                 ).to_series()
+    if out is None:
+        out = pl.repeat(None, len(raw), dtype=UTC, eager=True)
+    if not keep_placeholders:
+        out = pl.select(pl.when(out < PLACEHOLDER_BEFORE).then(None).otherwise(out)).to_series()
+    return out.alias(raw.name)
 
 
 def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
@@ -251,6 +256,9 @@ def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -
     A separator followed by other than three digits at the end of a value is a decimal
     separator. With no such value, a semicolon-delimited file is taken as decimal-comma.
     """
+    if not any(s.str.contains(",", literal=True).any() for s in columns.values()):
+        if delimiter != ";":
+            return False
     comma = dot = 0
     for s in columns.values():
         v = s.drop_nulls().str.replace_all(_CURRENCY, "").str.strip_chars("()-+")
@@ -281,11 +289,22 @@ def _numeric_text(raw: pl.Series, decimal_comma: bool) -> tuple[pl.Series, pl.Se
 
 def parse_money(raw: pl.Series, decimal_comma: bool) -> pl.Series:
     """Exact decimals from money text: `$1,234.50`, `(12.00)`, `1.234,50`, `-12`, `$(250.00)`."""
-    fast = raw.cast(STAGED_MONEY, strict=False)
-    if (fast.is_null() == raw.is_null()).all() and not decimal_comma:
-        return fast
-    text, _ = _numeric_text(raw, decimal_comma)
-    return text.cast(STAGED_MONEY, strict=False).alias(raw.name)
+    value = raw.cast(STAGED_MONEY, strict=False)
+    if decimal_comma or not (value.is_null() == raw.is_null()).all():
+        text, _ = _numeric_text(raw, decimal_comma)
+        value = text.cast(STAGED_MONEY, strict=False)
+    return as_cents_if_exact(value).alias(raw.name)
+
+
+def as_cents_if_exact(value: pl.Series) -> pl.Series:
+    """DECIMAL(18,2) when no value has more than two decimals (cheaper to load).
+
+    Otherwise the six-decimal staging type is kept and the database rounds each value half
+    away from zero when storing it (Polars' own cast rounds half to even).
+    """
+    cents = value.cast(CENTS, strict=False)
+    exact = (cents.cast(STAGED_MONEY) == value) | value.is_null()
+    return cents if exact.all() else value
 
 
 def parse_number(raw: pl.Series, decimal_comma: bool) -> pl.Series:
@@ -311,6 +330,14 @@ PRIORITY_WORDS = [
     (r"\b(lowest|planning)\b", "P5"),
     (r"\blow\b", "P4"),
 ]
+
+
+def normalise_priorities(raw: pl.Series, value_map: dict[str, str] | None = None) -> pl.Series:
+    """normalise_priority over a column, computed once per distinct value."""
+    distinct = raw.unique().drop_nulls()
+    table = pl.select(raw=distinct, p=normalise_priority(pl.lit(distinct), value_map))
+    return raw.replace_strict(table["raw"], table["p"], default=None,
+                              return_dtype=pl.Utf8).alias("priority")
 
 
 def normalise_priority(raw: pl.Expr, value_map: dict[str, str] | None = None) -> pl.Expr:

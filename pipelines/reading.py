@@ -41,7 +41,7 @@ def read_table(path: Path, data: bytes | None = None, *, sheet: str | None = Non
             data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"{name}: cannot read the file ({exc.strerror})") from exc
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():
         raise InputError(f"{name}: the file is empty; export again with at least one row of data")
     if data.startswith(XLSX_MAGIC):
         return _read_xlsx(name, data, sheet)
@@ -180,8 +180,7 @@ def _read_ragged(
 
 def _drop_blank_rows(frame: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
     """Blank lines are not rows: drop records whose every cell is empty."""
-    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
-                               for c in headers])
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in headers])
     return frame.filter(~blank)
 
 

@@ -76,7 +76,8 @@ def test_timestamps_read_as_instants(text: str, day_first: bool | None,
 def test_placeholder_and_impossible_dates() -> None:
     s = pl.Series(["1899-12-30", "1900-01-01 00:00", "31/02/2016 10:00", "soon"])
     assert parse.parse_timestamps(s, True, "UTC").to_list() == [None] * 4
-    assert parse.is_placeholder_date(s).to_list() == [True, True, False, False]
+    kept = parse.parse_timestamps(s, True, "UTC", keep_placeholders=True)
+    assert (kept < parse.PLACEHOLDER_BEFORE).to_list() == [True, True, None, None]
 
 
 def test_naive_times_are_wall_time_in_the_workspace_zone_across_dst() -> None:

@@ -61,7 +61,7 @@ def metrics_json(
     """Every figure of METRICS.md section 7, from one set of per-incident facts."""
     with prepared(con, scenario, filters or Filters()) as f:
         counts = incident_counts(con, scenario, facts=f)
-        ttr = time_to_resolve(con, scenario, filters, facts=f)
+        ttr = time_to_resolve(con, scenario, filters, facts=f, by_category=False)
         down = downtime(con, scenario, filters, facts=f)
         cost = spend(con, scenario, filters, facts=f)
         window = (
