@@ -1,0 +1,129 @@
+"""`breakeven metrics` and `breakeven scenario`: the answer, and the settings behind it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pipelines import cli, workspace
+from pipelines.metrics import Filters, metrics_json
+from pipelines.scenario import (
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    parse_assignments,
+    read_scenario_file,
+    save_scenario,
+)
+
+
+def scenario_for(con: Any, scenario_file: str | None) -> Scenario:
+    """The workspace's scenario, overridden for this call by `--scenario FILE.toml`."""
+    stored = load_scenario(con)
+    return apply_overrides(stored, read_scenario_file(scenario_file)) if scenario_file else stored
+
+
+def add_scenario_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="FILE.toml",
+                   help="override the workspace's scenario for this call (flat keys, e.g."
+                        " per_user = 150)")
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="month_from", metavar="YYYY-MM",
+                   help="first month to analyse (tickets by opened, invoices by date)")
+    p.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month to analyse")
+    p.add_argument("--client", metavar="NAME", help="only this client/company")
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    return Filters(args.month_from, args.month_to, args.client)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    workspace.check_name(args.workspace)
+    filters = filters_from(args)
+    with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
+        scenario = scenario_for(con, args.scenario)
+        result = metrics_json(con, args.workspace, scenario, filters)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(summary_text(result))
+    return 0
+
+
+def summary_text(m: dict[str, Any]) -> str:
+    """A short human summary that leads with the verdict."""
+    w, inc, ttr, down, sp = m["window"], m["incidents"], m["ttr"], m["downtime"], m["spend"]
+    if w["start"] is None:
+        return m["verdict"]
+
+    def num(v: float | None, unit: str = "") -> str:
+        return "n/a" if v is None else f"{v:,.2f}{unit}"
+
+    share = (down["recurring_hours"] / down["hours"] * 100) if down["hours"] else 0.0
+    lines = [
+        m["verdict"],
+        "",
+        f"workspace {m['workspace']}, {w['start']} to {w['end']}",
+        f"  tickets        {inc['total']:,} ({inc['resolved']:,} resolved, {inc['open']:,} open,"
+        f" {inc['warnings']:,} resolved before opened)",
+        f"  time to resolve median {num(ttr['median_hours'], ' h')}, p90"
+        f" {num(ttr['p90_hours'], ' h')}, mean {num(ttr['mean_hours'], ' h')}",
+        f"  downtime       {down['incidents']:,} incidents, {num(down['hours'], ' h')};"
+        f" recurring {down['recurring_incidents']:,} ({share:.0f}% of hours);"
+        f" {down['open_outages']:,} open outages",
+        f"  spend          break-fix {num(sp['breakfix_total'])} vs managed"
+        f" {num(sp['managed_total'])} (from {sp['source']}; managed fee"
+        f" {num(sp['monthly_fee'])}/month)",
+    ]
+    if down["top_recurring"]:
+        top = down["top_recurring"][0]
+        lines.append(f"  most recurring {top['key']} ({top['client']}): {top['incidents']}"
+                     f" outages, {num(top['hours'], ' h')}")
+    return "\n".join(lines)
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    workspace.check_name(args.workspace)
+    if args.set or args.reset:
+        with workspace.connect(args.workspace, args.data_dir, create=False) as con:
+            base = Scenario() if args.reset else load_scenario(con)
+            scenario = apply_overrides(base, parse_assignments(args.set or []))
+            save_scenario(con, scenario)
+    else:
+        with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
+            scenario = scenario_for(con, args.scenario)
+    values = scenario.to_dict()
+    if args.json:
+        print(json.dumps(values, indent=2))
+    else:
+        for key, value in values.items():
+            print(f"{key:<24} {value}")
+    return 0
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("metrics", cmd_metrics,
+            "compute time to resolve, downtime, spend and the crossover month")
+    cli._add_workspace(p)
+    add_filter_options(p)
+    add_scenario_option(p)
+    p.add_argument("--json", action="store_true",
+                   help="print every figure as JSON (the contract in METRICS.md section 7)")
+
+    p = add("scenario", cmd_scenario,
+            "show or change the managed-contract scenario stored in a workspace")
+    cli._add_workspace(p)
+    p.add_argument("--set", nargs="+", metavar="KEY=VALUE",
+                   help="change settings, e.g. --set per_user=150 users=40"
+                        " outage_priorities=P1,P2")
+    p.add_argument("--reset", action="store_true", help="go back to the defaults first")
+    add_scenario_option(p)
+    p.add_argument("--json", action="store_true", help="print the scenario as JSON")
+
+
+cli.EXTRA_COMMANDS.append(register)
