@@ -60,11 +60,11 @@ def downtime(
             con,
             f"""
             SELECT om AS month, count(*) AS incidents,
-                   coalesce(sum(down_hours), 0) AS hours,
+                   coalesce(sum(hours), 0) AS hours,
                    count(*) FILTER (open_outage) AS open_outages,
                    count(*) FILTER (recurring) AS recurring_incidents,
-                   coalesce(sum(down_hours) FILTER (recurring), 0) AS recurring_hours
-            FROM {f.table} WHERE is_down
+                   coalesce(sum(hours) FILTER (recurring), 0) AS recurring_hours
+            FROM {f.downtime_table}
             GROUP BY GROUPING SETS ((), (om))
             """,
         )
@@ -72,8 +72,8 @@ def downtime(
             con,
             f"""
             SELECT client, recurrence_key AS key, count(*) AS incidents,
-                   coalesce(sum(down_hours), 0) AS hours
-            FROM {f.table} WHERE is_down AND recurrence_key IS NOT NULL
+                   coalesce(sum(hours), 0) AS hours
+            FROM {f.downtime_table} WHERE recurrence_key IS NOT NULL
             GROUP BY client, recurrence_key HAVING count(*) >= 2
             ORDER BY incidents DESC, hours DESC, client, key
             LIMIT $limit
@@ -110,8 +110,8 @@ def downtime_by_day(
             con,
             f"""
             SELECT CAST(timezone($tz, opened_at) AS DATE) AS day, count(*) AS incidents,
-                   coalesce(sum(down_hours), 0) AS hours
-            FROM {f.table} WHERE is_down
+                   coalesce(sum(hours), 0) AS hours
+            FROM {f.downtime_table}
             GROUP BY day ORDER BY day
             """,
             {"tz": f.scenario.timezone},

@@ -141,16 +141,19 @@ def analysis_window(
 
 @dataclass(frozen=True)
 class Facts:
-    """A temp table of per-incident facts for one call: built once, read by every family.
+    """Temp tables of per-incident facts for one call: built once, read by every family.
 
-    Columns: client, recurrence_key, priority, category, opened_at, om (month opened),
-    rm (month resolved), ttr_hours, resolved, warning, is_down, down_hours, open_outage,
-    recurring, users (users_affected or the scenario default), labour_hours, billed_amount.
-    Only incidents opened in the window are kept.
+    `table`, every incident opened in the window: priority, category, om (local month
+    opened), rm (local month resolved), ttr_hours, resolved, warning, labour_hours,
+    billed_amount. `downtime_table`, its downtime incidents: client, recurrence_key,
+    opened_at, om, hours (NULL when none), open_outage, recurring, users (users_affected
+    or the scenario default). Two tables because downtime rows are few and need the
+    wide columns; writing those for every incident was the largest cost.
     """
 
     con: duckdb.DuckDBPyConnection
     table: str
+    downtime_table: str
     start: date
     end: date
     scenario: Scenario
@@ -161,59 +164,61 @@ class Facts:
         return month_frame(self.start, self.end)
 
 
-# A downtime incident (section 4); written once, used by both scans below.
-_IS_DOWN = (
-    "coalesce(downtime_minutes > 0"
-    " OR (downtime_minutes IS NULL AND list_contains($prios, priority)), false)"
-)
+def _month_of(ts: str, day: str) -> str:
+    """SQL for the local month of instant `ts` whose 1-based index into the day lists is `day`."""
+    return (
+        f"CASE WHEN epoch_us({ts}) >= list_extract($day_boundary, {day})"
+        f" THEN list_extract($day_m1, {day}) ELSE list_extract($day_m0, {day}) END"
+    )
 
-_FACTS_SQL = f"""
+
+def _day_index(ts: str) -> str:
+    # 1-based day number into the lists; NULL outside them (a negative index would
+    # count from the lists' end).
+    return f"nullif(greatest(epoch_us({ts}) // 86400000000 - $lo_day + 1, 0), 0)"
+
+
+# Every incident opened in the window: what TTR, counts and ticket-based spend read.
+_TICKETS_SQL = f"""
 CREATE TEMP TABLE {{table}} AS
-WITH recurring AS (
-    -- Only downtime incidents with a key can recur; sort just those, and only the
-    -- columns the comparison needs. All history of the client, not only the window.
-    SELECT rid FROM (
-        SELECT rowid AS rid,
+SELECT * FROM (
+    SELECT priority, category,
+           {_month_of("opened_at", "od")} AS om,
+           -- NULL also when resolved outside the window: such months are not reported
+           {_month_of("resolved_at", "rd")} AS rm,
+           ttr_hours,
+           resolved_at IS NOT NULL AS resolved,
+           coalesce(resolved_at < opened_at, false) AS warning,
+           labour_hours, billed_amount
+    FROM (
+        SELECT *, {_day_index("opened_at")} AS od, {_day_index("resolved_at")} AS rd
+        FROM incidents
+        WHERE $client::VARCHAR IS NULL OR client = $client
+    )
+) WHERE om BETWEEN $start AND $end
+"""
+
+# The downtime incidents opened in the window (a small share of all incidents), with
+# their hours and recurrence. The recurrence window runs over the client's whole
+# history, so an outage just before the window still makes one inside it recur.
+_DOWNTIME_SQL = f"""
+CREATE TEMP TABLE {{table}} AS
+SELECT * FROM (
+    SELECT client, recurrence_key, opened_at,
+           {_month_of("opened_at", _day_index("opened_at"))} AS om,
+           CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
+                ELSE ttr_hours END AS hours,
+           downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
+           recurrence_key IS NOT NULL AND coalesce(
                epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER (
                    PARTITION BY client, recurrence_key ORDER BY opened_at, ticket_id
-               ) AS gap_us
-        FROM incidents
-        WHERE ($client::VARCHAR IS NULL OR client = $client)
-          AND recurrence_key IS NOT NULL AND {_IS_DOWN}
-    ) WHERE gap_us <= $recur_us
-), dated AS (
-    SELECT rowid AS rid, *, {_IS_DOWN} AS is_down,
-           -- 1-based day numbers into the lists; NULL outside them (a negative index
-           -- would count from the lists' end)
-           nullif(greatest(epoch_us(opened_at) // 86400000000 - $lo_day + 1, 0), 0) AS od,
-           nullif(greatest(epoch_us(resolved_at) // 86400000000 - $lo_day + 1, 0), 0) AS rd
+               ) <= $recur_us, false) AS recurring,
+           coalesce(users_affected, $users_default) AS users
     FROM incidents
-    WHERE $client::VARCHAR IS NULL OR client = $client
-), monthly AS (
-    -- The month of an instant, by lookup in the per-day lists built in Python
-    -- (see _day_months); NULL outside the window's days.
-    SELECT *,
-           CASE WHEN epoch_us(opened_at) >= list_extract($day_boundary, od)
-                THEN list_extract($day_m1, od) ELSE list_extract($day_m0, od) END AS om,
-           CASE WHEN epoch_us(resolved_at) >= list_extract($day_boundary, rd)
-                THEN list_extract($day_m1, rd) ELSE list_extract($day_m0, rd) END AS rm
-    FROM dated
-)
-SELECT client, recurrence_key, priority, category, opened_at, om,
-       -- NULL also when resolved outside the window: such months are not reported
-       rm, ttr_hours,
-       resolved_at IS NOT NULL AS resolved,
-       coalesce(resolved_at < opened_at, false) AS warning,
-       is_down,
-       CASE WHEN NOT is_down THEN NULL
-            WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
-            ELSE ttr_hours END AS down_hours,
-       is_down AND downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
-       rid IN (SELECT rid FROM recurring) AS recurring,
-       coalesce(users_affected, $users_default) AS users,
-       labour_hours, billed_amount
-FROM monthly
-WHERE om BETWEEN $start AND $end
+    WHERE ($client::VARCHAR IS NULL OR client = $client)
+      AND coalesce(downtime_minutes > 0
+                   OR (downtime_minutes IS NULL AND list_contains($prios, priority)), false)
+) WHERE om BETWEEN $start AND $end
 """
 
 
@@ -261,22 +266,25 @@ def prepared(
         yield None
         return
     table = f"breakeven_facts_{uuid.uuid4().hex}"
-    con.execute(
-        _FACTS_SQL.format(table=table),
-        {
-            "prios": list(scenario.outage_priorities),
-            "client": filters.client,
-            "recur_us": scenario.recurrence_days * 86_400_000_000,
-            "users_default": scenario.users_affected_default,
-            "start": dates[0],
-            "end": dates[1],
-            **_day_months(con, scenario.timezone, dates[0], dates[1]),
-        },
-    )
+    common = {
+        "client": filters.client, "start": dates[0], "end": dates[1],
+        **_day_months(con, scenario.timezone, dates[0], dates[1]),
+    }
     try:
-        yield Facts(con, table, dates[0], dates[1], scenario, filters)
+        con.execute(_TICKETS_SQL.format(table=table), common)
+        con.execute(
+            _DOWNTIME_SQL.format(table=table + "_down"),
+            {
+                **common,
+                "prios": list(scenario.outage_priorities),
+                "recur_us": scenario.recurrence_days * 86_400_000_000,
+                "users_default": scenario.users_affected_default,
+            },
+        )
+        yield Facts(con, table, table + "_down", dates[0], dates[1], scenario, filters)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"DROP TABLE IF EXISTS {table}_down")
 
 
 @contextmanager

@@ -31,11 +31,11 @@ from pipelines.scenario import Scenario
 
 ZERO = Decimal(0)
 _MONEY = pl.Decimal(38, 4)
-_MONTHLY_SCHEMA = {
-    "month": pl.Date, "spend": _MONEY, "downtime_cost": _MONEY, "breakfix": _MONEY,
+_MONTHLY_SCHEMA = pl.Schema({
+    "month": pl.Date(), "spend": _MONEY, "downtime_cost": _MONEY, "breakfix": _MONEY,
     "managed": _MONEY, "cumulative_breakfix": _MONEY, "cumulative_managed": _MONEY,
     "ttm_breakfix": _MONEY, "ttm_managed": _MONEY,
-}
+})
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ def spend(
                 FROM range($start, $after, INTERVAL 1 MONTH)
             ), spend AS ({spend_sql}),
             cost AS (
-                SELECT om AS month, sum(down_hours * users) AS person_hours
-                FROM {f.table} WHERE is_down GROUP BY om
+                SELECT om AS month, sum(hours * users) AS person_hours
+                FROM {f.downtime_table} GROUP BY om
             ), m AS (
                 SELECT months.month,
                        coalesce(CAST(spend.amount AS DECIMAL(38,4)), 0) AS spend,
@@ -123,7 +123,7 @@ def spend(
                 "start": f.start,
                 "after": _next_month(f.end),
             },
-        ).cast(_MONTHLY_SCHEMA)  # type: ignore[arg-type]
+        ).cast(_MONTHLY_SCHEMA)
     totals = _totals(monthly)
     return SpendResult(
         source=source,

@@ -65,16 +65,18 @@ def time_to_resolve(
             )
         # One statement, one aggregate per breakdown over the already materialised facts.
         # (GROUPING SETS would first copy all facts into a CTE, which costs more here.)
-        stats = "count(*) AS count, avg(ttr_hours) AS mean_hours," \
+        aggregates = (
+            "count(*) AS count, avg(ttr_hours) AS mean_hours,"
             " quantile_cont(ttr_hours, [0.5, 0.9]) AS q"
+        )
         timed = f"FROM {f.table} WHERE ttr_hours IS NOT NULL"
         parts = [
-            f"SELECT 'all' AS grp, NULL AS key, NULL::DATE AS month, {stats} {timed}",
-            f"SELECT 'priority', priority, NULL, {stats} {timed} GROUP BY priority",
-            f"SELECT 'month', NULL, rm, {stats} {timed} GROUP BY rm",
+            f"SELECT 'all' AS grp, NULL AS key, NULL::DATE AS month, {aggregates} {timed}",
+            f"SELECT 'priority', priority, NULL, {aggregates} {timed} GROUP BY priority",
+            f"SELECT 'month', NULL, rm, {aggregates} {timed} GROUP BY rm",
         ]
         if by_category:
-            parts.append(f"SELECT 'category', category, NULL, {stats} {timed} GROUP BY category")
+            parts.append(f"SELECT 'category', category, NULL, {aggregates} {timed} GROUP BY category")
         rows = frame(con, " UNION ALL ".join(parts))
         months = f.months
     rows = rows.with_columns(
@@ -104,8 +106,8 @@ def time_to_resolve(
     monthly = months.join(part("month", "month"), on="month", how="left").with_columns(
         pl.col("count").fill_null(0)
     )
-    by_category = part("category", "category").sort("count", "category", descending=[True, False])
-    return TTRResult(stats, by_priority, monthly, by_category)
+    categories = part("category", "category").sort("count", "category", descending=[True, False])
+    return TTRResult(stats, by_priority, monthly, categories)
 
 
 def ttr_by_category(
