@@ -32,9 +32,8 @@ SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "cost_per_user_hour": ("Downtime cost per user-hour", "money",
                            "What an hour of outage costs per affected user. 0 leaves downtime"
                            " out of the cost comparison."),
-    "managed_reduction": ("Downtime cut by the managed service", "share",
-                          "Share of downtime cost the managed service is expected to avoid"
-                          " (0 = none, 1 = all)."),
+    "managed_reduction": ("Downtime cut by the managed service (%)", "share",
+                          "Share of downtime cost the managed service is expected to avoid."),
     "outage_priorities": ("Outage priorities", "priorities",
                           "Tickets of these priorities count as downtime when the export has"
                           " no outage duration."),
@@ -104,16 +103,17 @@ def filters(months: list[str], clients: list[str], name: str,
     sb.subheader("Filters")
     if not months:
         return data.Filters()
-    rng = st.session_state.get("month_range")
-    if (st.session_state.get("_filters_for") != name or not isinstance(rng, (tuple, list))
-            or len(rng) != 2 or rng[0] not in months or rng[1] not in months):
-        st.session_state["month_range"] = (months[0], months[-1])
-    if st.session_state.get("_filters_for") != name or (
-            st.session_state.get("client") not in [ALL_CLIENTS, *clients]):
-        st.session_state["client"] = ALL_CLIENTS
-    st.session_state["_filters_for"] = name
+    # Back to everything on a switch of workspace or when the months on offer change.
+    # The widgets are reset by dropping their state, not by assigning it: a range
+    # select_slider assigned through session_state turns into a single-value one.
+    scope = (name, months[0], months[-1], tuple(clients))
+    if st.session_state.get("_filters_for") != scope:
+        st.session_state.pop("month_range", None)
+        st.session_state.pop("client", None)
+        st.session_state["_filters_for"] = scope
     if len(months) > 1:
         lo, hi = sb.select_slider("Months", options=months, key="month_range",
+                                  value=(months[0], months[-1]),
                                   format_func=_month_label,
                                   help="Tickets by the month opened, invoices by invoice date.")
     else:
@@ -156,8 +156,9 @@ def scenario_editor(con: duckdb.DuckDBPyConnection, name: str) -> Scenario:
         elif kind == "count":
             values[key] = sb.number_input(label, min_value=0, step=1, key=wkey, help=help_text)
         elif kind == "share":
-            values[key] = sb.slider(label, min_value=0.0, max_value=1.0, step=0.05, key=wkey,
-                                    help=help_text)
+            percent = sb.slider(label, min_value=0, max_value=100, step=5, key=wkey,
+                                help=help_text, format="%d%%")
+            values[key] = percent / 100
         else:
             values[key] = sb.multiselect(label, list(PRIORITIES), key=wkey, help=help_text)
     try:
@@ -173,8 +174,10 @@ def scenario_editor(con: duckdb.DuckDBPyConnection, name: str) -> Scenario:
 
 def _to_widget(key: str, value: Any) -> Any:
     kind = SCENARIO_FIELDS[key][1]
-    if kind == "money" or kind == "share":
+    if kind == "money":
         return float(value)
+    if kind == "share":
+        return int(round(float(value) * 100))
     if kind == "count":
         return int(value)
     return list(value)

@@ -40,7 +40,8 @@ COLOURS = {
     "marker": OKABE_ITO["black"],
 }
 # Sequential, colour-blind-safe scale for the calendar (white = no downtime).
-HEAT_SCALE = [[0.0, "#FFFFFF"], [0.001, "#FDE8D7"], [0.5, OKABE_ITO["orange"]],
+# Days without downtime are light grey, so the calendar's grid stays visible.
+HEAT_SCALE = [[0.0, "#EBEBEB"], [0.0001, "#FDE8D7"], [0.5, OKABE_ITO["orange"]],
               [1.0, OKABE_ITO["vermillion"]]]
 LABELS = {
     "breakfix": "Break-fix (invoiced + downtime)",
@@ -214,7 +215,9 @@ def top_recurring(top: pl.DataFrame) -> go.Figure:
         y=labels[::-1], x=_col(top, "incidents")[::-1], orientation="h",
         marker_color=COLOURS["recurring"], customdata=_col(top, "hours")[::-1],
         hovertemplate="%{y}: %{x} outages, %{customdata:,.1f} h<extra></extra>",
-        text=[f"{h:,.1f} h" for h in _col(top, "hours")[::-1]], textposition="auto"))
+        text=[f"{n:,} outages, {h:,.0f} h" for n, h in zip(_col(top, "incidents")[::-1],
+                                                          _col(top, "hours")[::-1])],
+        textposition="auto"))
     _layout(fig, title, "Downtime incidents (count)", "", months=False, legend=False)
     fig.update_yaxes(automargin=True, rangemode="normal")
     fig.update_layout(height=max(300, 60 + 32 * top.height))

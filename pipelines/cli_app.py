@@ -68,6 +68,7 @@ def streamlit_command(port: int, headless: bool) -> list[str]:
         "--server.address", "localhost",
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]
 
 

@@ -187,7 +187,12 @@ else:
     if history.is_empty():
         st.info(f"Nothing loaded into **{ctx.workspace}** yet.")
     else:
-        ui.show_table(history.drop("sha256"), "load_history")
+        ui.show_table(history.drop("sha256"), "load_history", column_config={
+            "load_id": "Load", "file_name": "File", "kind": "Kind", "format": "Format",
+            "rows_read": "Rows read", "rows_loaded": "Loaded", "rows_rejected": "Rejected",
+            "inserted": "New", "updated": "Updated", "warnings": "Warnings",
+            "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+            "finished_at": None, "status": "Status", "message": "Notes"})
         rejects = store.rejected_rows(ctx.con)
         with st.expander(f"All rejected rows ({rejects.height:,})"):
             ui.show_table(rejects.head(5000), "rejected_rows")

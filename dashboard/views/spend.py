@@ -17,10 +17,10 @@ if ui.require_data(ctx):
                " Invoices are in several currencies (or none is given): amounts are shown"
                " without one."))
     cols = st.columns(4)
-    cols[0].metric("Break-even price per user / month",
+    cols[0].metric("Break-even price per user",
                    ui.money(s.spend["break_even_price_per_user"], cur, 2), border=True,
-                   help="A managed contract priced below this per user would have cost less"
-                        " over the selected months.")
+                   help="Per user per month. A managed contract priced below this would have cost"
+                        " less over the selected months.")
     cols[1].metric("Cumulative crossover", ui.month_label(s.cumulative_crossover), border=True,
                    help="First month in which total break-fix cost passed the managed"
                         " contract's total.")

@@ -1,0 +1,320 @@
+"""The dashboard, driven headless with streamlit.testing.v1.AppTest.
+
+Every page runs on workspaces loaded from sample_data/ in a temporary data directory;
+widgets are driven by their keys and figures read back from the Plotly specs the app
+sends to the browser. Expected values are those of sample_data/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from pipelines import charts, store, workspace
+from pipelines.csv_export import csv_bytes
+from pipelines.scenario import load_scenario
+
+from conftest import SAMPLE_DATA, load_sample
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
+         "views/time_to_resolve.py", "views/data.py"]
+CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 3, "views/downtime.py": 3,
+               "views/time_to_resolve.py": 2}
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches() -> None:
+    """Cached figures would leak from one test's workspace into the next."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if page and page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at: AppTest) -> list[dict[str, Any]]:
+    """The Plotly figures on the page, as the JSON the browser receives."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, title_start: str) -> dict[str, Any]:
+    found = [s for s in specs(at) if s["layout"]["title"]["text"].startswith(title_start)]
+    assert found, [s["layout"]["title"]["text"] for s in specs(at)]
+    return found[0]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def verdict(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### "))
+
+
+# --- every page -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_the_sample_workspace(acme: str, page: str) -> None:
+    at = app(page)
+    assert not at.error
+    assert at.selectbox(key="workspace").value == "acme"
+    figures = specs(at)
+    assert len(figures) == CHART_PAGES.get(page, 0)
+    for fig in figures:
+        layout = fig["layout"]
+        assert layout["title"]["text"], "every chart says what it shows"
+        assert fig["data"], layout["title"]["text"]
+        if "xaxis" in layout and layout["xaxis"].get("visible", True):
+            assert layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"] is not None
+        for trace in fig["data"]:
+            colour = (trace.get("line") or {}).get("color") or (trace.get("marker") or {}).get(
+                "color")
+            if colour:
+                assert colour in charts.OKABE_ITO.values(), colour
+    downloads = [d.key for d in at.get("download_button")]
+    assert sum(k.startswith("csv_") for k in downloads) >= len(figures)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_empty_workspace_says_so_on_every_page(empty_workspace: str, page: str) -> None:
+    at = app(page)
+    assert not at.error
+    infos = " ".join(i.value for i in at.info)
+    if page == "views/data.py":
+        assert "Nothing loaded into **empty** yet" in infos
+        assert at.file_uploader(key="upload") is not None
+    else:
+        assert "has no tickets or invoices yet" in infos and "**Data** page" in infos
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_workspace_at_all_asks_to_create_one(data_dir: Path, page: str) -> None:
+    at = app(page)
+    assert not at.error
+    assert "Create one in the sidebar" in " ".join(i.value for i in at.info)
+
+
+# --- overview and scenario ----------------------------------------------------------------
+
+def test_overview_shows_the_verdict_and_the_readme_figures(acme: str) -> None:
+    at = app()
+    assert verdict(at).startswith("#### Break-fix has cost more than the managed offer since"
+                                  " 2024-04 (run-rate); cumulative crossover 2024-06")
+    assert metric(at, "Tickets") == "2,014"
+    assert metric(at, "Managed contract, last 12 months") == "GBP 37,500"
+    fig = chart(at, "Cumulative cost")
+    breakfix, managed = fig["data"][0], fig["data"][1]
+    assert breakfix["y"][-1] == pytest.approx(167_818.75)
+    assert managed["y"][-1] == pytest.approx(112_500)
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Cumulative cost (GBP)"
+    assert fig["layout"]["shapes"][0]["x0"].startswith("2024-06-01")
+
+
+def test_changing_the_contract_price_changes_the_verdict_and_is_saved(acme: str,
+                                                                       data_dir: Path) -> None:
+    at = app()
+    before = verdict(at)
+    at.number_input(key="sc_per_user").set_value(250.0).run()
+    assert not at.exception
+    after = verdict(at)
+    assert after != before
+    assert "cost less than the managed offer" in after
+    assert metric(at, "Managed contract, last 12 months") == "GBP 75,000"
+    with workspace.connect("acme", data_dir) as con:
+        assert load_scenario(con).per_user == 250.0
+    # a fresh session reads the saved scenario back into the editor
+    st.cache_data.clear()
+    again = app()
+    assert again.number_input(key="sc_per_user").value == 250.0
+    assert verdict(again) == after
+
+
+def test_scenario_widgets_all_drive_the_figures(acme: str, data_dir: Path) -> None:
+    at = app("views/spend.py")
+    assert metric(at, "Break-even price per user") == "GBP 186.47"
+    at.number_input(key="sc_users").set_value(50).run()
+    assert metric(at, "Break-even price per user") == "GBP 93.23"
+    at.number_input(key="sc_onboarding_fee").set_value(1000.0).run()
+    at.number_input(key="sc_per_device").set_value(10.0).run()
+    at.number_input(key="sc_devices").set_value(20).run()
+    at.number_input(key="sc_cost_per_user_hour").set_value(20.0).run()
+    at.slider(key="sc_managed_reduction").set_value(50).run()
+    at.multiselect(key="sc_outage_priorities").set_value(["P1"]).run()
+    at.number_input(key="sc_recurrence_days").set_value(14).run()
+    assert not at.exception and not at.error
+    with workspace.connect("acme", data_dir) as con:
+        s = load_scenario(con)
+    assert (s.users, s.onboarding_fee, s.per_device, s.devices, s.cost_per_user_hour,
+            s.managed_reduction, s.outage_priorities, s.recurrence_days) == (
+        50, 1000.0, 10.0, 20, 20.0, 0.5, ("P1",), 14)
+    monthly = chart(at, "Monthly cost")
+    names = [t["name"] for t in monthly["data"]]
+    assert "Downtime cost" in names  # downtime now carries a cost
+
+
+def test_month_range_and_client_filters(demo_data_dir: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    monkeypatch.setenv(workspace.DATA_DIR_ENV, str(d))
+    load_sample("prospect-contoso", d)
+    at = app("views/time_to_resolve.py")
+    total = int(metric(at, "Tickets timed").replace(",", ""))
+    at.select_slider(key="month_range").set_value(("2024-01", "2024-06")).run()
+    assert not at.exception
+    first_half = int(metric(at, "Tickets timed").replace(",", ""))
+    assert 0 < first_half < total
+    months = chart(at, "Time to resolve per month")["data"][0]["x"]
+    assert months[0].startswith("2024-01") and months[-1].startswith("2024-06")
+    clients = at.selectbox(key="client").options
+    assert len(clients) == 5  # "All clients" and the four companies
+    at.selectbox(key="client").set_value(clients[1]).run()
+    assert not at.exception
+    assert int(metric(at, "Tickets timed").replace(",", "")) < first_half
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+def test_spend_page_marks_both_crossovers_and_labels_money(acme: str) -> None:
+    at = app("views/spend.py")
+    assert metric(at, "Cumulative crossover") == "Jun 2024"
+    assert metric(at, "Run-rate crossover") == "Apr 2024"
+    ttm = chart(at, "Trailing 12 months")
+    assert ttm["layout"]["shapes"][0]["x0"].startswith("2024-04-01")
+    assert ttm["layout"]["yaxis"]["title"]["text"].endswith("(GBP)")
+    assert chart(at, "Monthly cost")["layout"]["barmode"] == "stack"
+
+
+def test_downtime_page_splits_recurring_hours(acme: str) -> None:
+    at = app("views/downtime.py")
+    fig = chart(at, "Downtime per month")
+    first, recurring = fig["data"]
+    assert (first["name"], recurring["name"]) == ("First-time", "Recurring")
+    total = sum(first["y"]) + sum(recurring["y"])
+    assert metric(at, "Downtime") == f"{total:,.1f} h"
+    top = chart(at, "Most repeated outages")["data"][0]
+    assert top["y"][-1] == "TWK-NAS01" and top["x"][-1] == 31  # most outages at the top
+    assert chart(at, "Downtime calendar")["data"][0]["type"] == "heatmap"
+
+
+def test_time_to_resolve_page_has_priority_and_category_breakdowns(acme: str) -> None:
+    at = app("views/time_to_resolve.py")
+    by_priority = chart(at, "Time to resolve by priority")
+    assert by_priority["data"][0]["x"] == ["P1", "P2", "P3", "P4", "P5"]
+    table = at.dataframe[0].value
+    assert {"category", "count", "median_hours", "p90_hours"} <= set(table.columns)
+
+
+# --- workspaces -------------------------------------------------------------------------
+
+def test_create_switch_and_delete_a_workspace(acme: str, data_dir: Path) -> None:
+    at = app()
+    at.text_input(key="ws_new_name").set_value("../etc").run()
+    at.button(key="ws_create").click().run()
+    assert "is not allowed" in " ".join(e.value for e in at.error)
+    at.text_input(key="ws_new_name").set_value("prospect-2").run()
+    at.button(key="ws_create").click().run()
+    assert not at.exception
+    assert at.selectbox(key="workspace").value == "prospect-2"
+    assert workspace.list_workspaces(data_dir) == ["acme", "prospect-2"]
+    at.selectbox(key="workspace").set_value("acme").run()
+    assert metric(at, "Tickets") == "2,014"
+    at.selectbox(key="workspace").set_value("prospect-2").run()
+    assert at.button(key="ws_delete_yes").disabled  # not confirmed yet
+    at.text_input(key="ws_delete_confirm").set_value("prospect-2").run()
+    at.button(key="ws_delete_yes").click().run()
+    assert not at.exception
+    assert workspace.list_workspaces(data_dir) == ["acme"]
+    assert at.selectbox(key="workspace").value == "acme"
+
+
+# --- data page ----------------------------------------------------------------------------
+
+def test_upload_preview_load_and_history(empty_workspace: str, data_dir: Path) -> None:
+    at = app("views/data.py")
+    files = [(f.name, f.read_bytes(), "text/csv") for f in sorted((SAMPLE_DATA / "acme").iterdir())]
+    at.file_uploader(key="upload").set_value(files).run()
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "from **ServiceNow" in text and "from **Xero" in text
+    assert at.selectbox(key="map_0_incidents_opened_at").value == "Opened"
+    saved = sorted(p.name for p in (data_dir / "uploads").iterdir())
+    assert len(saved) == 2 and all(re.fullmatch(r"[0-9a-f]{32}\.csv", n) for n in saved)
+    at.button(key="load_files").click().run()
+    assert not at.exception and not at.error
+    success = " ".join(s.value for s in at.success)
+    assert "servicenow_incidents.csv: 2,014 of 2,014 rows loaded" in success
+    with workspace.connect("empty", data_dir) as con:
+        history = store.load_history(con)
+    assert sorted(history["file_name"]) == ["servicenow_incidents.csv", "xero_invoices.csv"]
+    at.switch_page("views/overview.py").run()
+    assert metric(at, "Tickets") == "2,014"
+
+
+def test_an_unknown_file_is_explained_then_loaded_with_a_corrected_mapping(
+        empty_workspace: str, data_dir: Path) -> None:
+    csv = ("Zorg,Quux,Blip,Box\nA-1,2024-03-01 09:00,2024-03-01 12:00,PC1\n"
+           "A-2,2024-03-02 09:00,2024-03-02 10:30,=cmd|' /C calc'!A0\n"
+           "A-3,not a date,,PC2\n").encode()
+    at = app("views/data.py")
+    at.file_uploader(key="upload").set_value(("odd.csv", csv, "text/csv")).run()
+    assert not at.exception
+    assert "odd.csv: no recognisable" in " ".join(e.value for e in at.error)
+    assert "load_files" not in [b.key for b in at.button]
+    at.selectbox(key="kind_0").set_value("incidents").run()
+    at.selectbox(key="map_0_incidents_ticket_id").set_value("Zorg").run()
+    at.selectbox(key="map_0_incidents_opened_at").set_value("Quux").run()
+    at.selectbox(key="map_0_incidents_resolved_at").set_value("Blip").run()
+    at.selectbox(key="map_0_incidents_asset").set_value("Box").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "3 rows read: 2 would load, 1 would be rejected" in " ".join(
+        m.value for m in at.markdown)
+    at.button(key="load_files").click().run()
+    assert not at.exception
+    with workspace.connect("empty", data_dir) as con:
+        assert store.table_counts(con)["incidents"] == 2
+        rejects = store.rejected_rows(con)
+        saved = store.settings_with_prefix(con, "mapping:")
+    assert rejects["reason"][0].startswith("'Quux' is 'not a date'")
+    assert list(saved.values())[0]["map"]["ticket_id"] == "Zorg"  # remembered for this header
+    # the rejected rows are shown with their reasons, and their download is neutralised
+    assert any("not a date" in str(df.value) for df in at.dataframe)
+
+
+def test_a_broken_upload_shows_the_error_not_a_traceback(acme: str) -> None:
+    at = app("views/data.py")
+    at.file_uploader(key="upload").set_value(("empty.csv", b"   \n", "text/csv")).run()
+    assert not at.exception
+    assert "empty.csv: the file is empty" in " ".join(e.value for e in at.error)
+
+
+# --- core pieces the pages use ------------------------------------------------------------
+
+def test_csv_downloads_neutralise_formula_like_text() -> None:
+    frame = pl.DataFrame({"title": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "ok", None],
+                          "amount": [-120.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    text = csv_bytes(frame).decode("utf-8-sig").splitlines()
+    assert text[1:] == ["\"'=HYPERLINK(\"\"x\"\")\",-120.0", "'+1,1.0", "'-2,2.0", "'@SUM(A1),3.0",
+                        "ok,4.0", ",5.0"]
+
+
+def test_charts_of_empty_frames_say_there_is_nothing_to_show() -> None:
+    empty = pl.DataFrame(schema={"month": pl.Date, "cumulative_breakfix": pl.Float64,
+                                 "cumulative_managed": pl.Float64})
+    fig = charts.cumulative_spend(empty, None, None)
+    assert fig.layout.annotations[0].text == "No spend in the selected months"
+    assert charts.money_title("Cost", None) == "Cost"
