@@ -27,6 +27,9 @@ from pipelines.workspace import exists as workspace_exists
 
 Progress = Callable[[float, str], None]
 MAPPING_PREFIX = "mapping:"
+TYPED_FIELDS = ("opened_at", "resolved_at", "invoice_date", "downtime_minutes", "users_affected",
+                "labour_hours", "billed_amount", "quantity", "unit_price", "amount", "tax",
+                "line_no")
 
 
 @dataclass
@@ -234,9 +237,10 @@ class _Reader:
         self.updated_sources = [Source(h) for h in self._present(profile.updated)]
         used = {s.header for sources in detection.mapping.values() for s in sources}
         used |= {s.header for s in self.updated_sources}
-        used |= set(self._present(tuple(profile.negate_when.get("column", ()))))
+        used |= set(self._present(profile.rule_columns()))
         # Every used column is cleaned once, all in one parallel pass.
         self.clean = self.frame.select(parse.clean_text(h) for h in sorted(used))
+        self.skip_reason, self.carried = self._skipped_rows()
         date_fields = ("opened_at", "resolved_at", "invoice_date")
         date_cols = {s.header: self._text(s.header) for f in date_fields
                      for s in detection.mapping.get(f, [])}
@@ -247,6 +251,35 @@ class _Reader:
         money_cols = {s.header: self._text(s.header) for f in money_fields
                       for s in detection.mapping.get(f, [])}
         self.decimal_comma = parse.decide_decimal_comma(money_cols, raw.delimiter)
+
+    def _skipped_rows(self) -> tuple[pl.Series, dict[str, pl.Series]]:
+        """Rows the profile says are not data, with their reason; values carried down.
+
+        The first rule a row matches gives its reason. A `carry` rule's value holds for the
+        rows below it until the next skipped row (the next section, or a total).
+        """
+        reason = self._nulls("reason", pl.Utf8)
+        carried: dict[str, pl.Series] = {}
+        taken = pl.repeat(False, self.height, eager=True)
+        for rule in self.det.profile.skip_rows_where:
+            cols = self._present(tuple(_as_list(rule["column"])))
+            if not cols:
+                continue
+            text = self._text(cols[0])
+            hit = text.str.contains(rule.get("pattern", ".")).fill_null(False) & ~taken
+            if not hit.any():
+                continue
+            reason = pl.select(pl.when(hit).then(pl.lit(rule["reason"])).otherwise(reason)
+                               ).to_series()
+            if rule.get("carry"):
+                carried[rule["carry"]] = pl.select(pl.when(hit).then(text)).to_series()
+            taken = taken | hit
+        for fld, values in carried.items():
+            # Any skipped row ends a section: "" marks it, so filling down stops there.
+            marked = pl.select(pl.when(taken & values.is_null()).then(pl.lit(""))
+                               .otherwise(values)).to_series()
+            carried[fld] = marked.forward_fill().replace("", None).alias(fld)
+        return reason.alias("reason"), carried
 
     def _present(self, headers: tuple[str, ...]) -> list[str]:
         by_norm = {norm(h): h for h in self.raw.headers}
@@ -274,13 +307,17 @@ class _Reader:
         self.problems.append(pl.select(pl.when(pl.lit(mask)).then(text)).to_series())
 
     def text(self, fld: str) -> pl.Series:
-        """The field's cleaned text: its source headers in turn, first non-empty value."""
-        sources = self._sources(fld)
-        if not sources:
+        """The field's cleaned text: its source headers in turn, first non-empty value.
+
+        A value carried down from a section row (see `_skipped_rows`) comes last.
+        """
+        cols = [self._text(s.header) for s in self._sources(fld)]
+        if fld in self.carried:
+            cols.append(self.carried[fld])
+        if not cols:
             return self._nulls(fld, pl.Utf8)
-        if len(sources) == 1:
-            return self._text(sources[0].header).alias(fld)
-        cols = [self._text(s.header) for s in sources]
+        if len(cols) == 1:
+            return cols[0].alias(fld)
         return pl.select(pl.coalesce(cols)).to_series().alias(fld)
 
     def required_text(self, fld: str, what: str) -> pl.Series:
@@ -300,11 +337,11 @@ class _Reader:
             parsed = parse.parse_timestamps(txt, self.order.day_first, self.tz,
                                             keep_placeholders=True)
             placeholder = parsed < parse.PLACEHOLDER_BEFORE
-            self._flag(txt.is_not_null() & parsed.is_null(),
-                       f"'{src.header}' is '{{}}', not a date ({how})", txt)
+            bad = _unreadable(txt, parsed)
+            self._flag(bad, f"'{src.header}' is '{{}}', not a date ({how})", txt)
             values.append(pl.select(pl.when(placeholder).then(None).otherwise(parsed)
                                     ).to_series() if placeholder.any() else parsed)
-            placeholders.append(placeholder.fill_null(False) | txt.is_null())
+            placeholders.append(placeholder.fill_null(False) | (parsed.is_null() & ~bad))
         if not values:
             return self._nulls(fld, parse.UTC)
         out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
@@ -323,8 +360,7 @@ class _Reader:
             if src.scale != 1:
                 value = value * float(src.scale)
             kind = "an amount" if money else "a number"
-            self._flag(txt.is_not_null() & value.is_null(),
-                       f"'{src.header}' is '{{}}', not {kind}", txt)
+            self._flag(_unreadable(txt, value), f"'{src.header}' is '{{}}', not {kind}", txt)
             if minimum is not None:
                 self._flag(value < minimum, f"'{src.header}' is '{{}}', below {minimum:g}", txt)
             values.append(value)
@@ -334,11 +370,13 @@ class _Reader:
         return out.alias(fld)
 
     def reasons(self) -> pl.Series:
+        """Why each refused row is refused; a skipped row's reason is only its rule's."""
         if not self.problems:
-            return self._nulls("reason", pl.Utf8)
+            return self.skip_reason
         joined = pl.concat_str(self.problems, separator="; ", ignore_nulls=True)
         any_problem = pl.any_horizontal([p.is_not_null() for p in self.problems])
-        return pl.select(pl.when(any_problem).then(joined)).to_series().alias("reason")
+        return pl.select(pl.coalesce(self.skip_reason, pl.when(any_problem).then(joined))
+                         ).to_series().alias("reason")
 
     # --- the two kinds -------------------------------------------------------------------
 
@@ -391,7 +429,7 @@ class _Reader:
                    f"{self._label('amount')} is empty: every invoice line needs an amount")
         description = self.text("description")
         client = self.text("client")
-        missing_id = invoice_id.is_null()
+        missing_id = invoice_id.is_null() & self.skip_reason.is_null()
         if missing_id.any():
             # Spend ledgers often have no invoice number: key such lines by their content.
             keys = _content_keys(date, client, description, amount)
@@ -417,7 +455,7 @@ class _Reader:
             "tax": tax,
             "currency": self.text("currency").str.to_uppercase(),
             "ticket_id": self.text("ticket_id"),
-            "kind": classify_kinds(self.text("kind"), description, keywords),
+            "kind": classify_kinds(self._kind_text(), description, keywords),
         })
         if not self._sources("line_no"):
             rows = rows.with_columns(
@@ -429,6 +467,20 @@ class _Reader:
         reasons = self.reasons()
         return rows.select(ROW, *store.INVOICE_COLUMNS), reasons
 
+    def _kind_text(self) -> pl.Series:
+        """The type column's text, through the profile's `[values.kind]` map where it has one.
+
+        A map turns a tool's own type names (ConnectWise `Standard`) into a kind's name.
+        """
+        text = self.text("kind")
+        value_map = self.det.profile.values.get("kind")
+        if not value_map:
+            return text
+        lowered = {k.lower(): v for k, v in value_map.items()}
+        mapped = text.str.to_lowercase().replace_strict(lowered, default=None,
+                                                        return_dtype=pl.Utf8)
+        return pl.select(pl.coalesce(mapped, text)).to_series().alias("kind")
+
     def _negate_mask(self, rule: dict[str, Any]) -> pl.Series | None:
         if not rule:
             return None
@@ -437,6 +489,18 @@ class _Reader:
             return None
         values = [v.lower() for v in rule.get("values", [])]
         return self._text(cols[0]).str.to_lowercase().is_in(values).fill_null(False)
+
+
+def _as_list(v: str | list[str]) -> list[str]:
+    return [v] if isinstance(v, str) else list(v)
+
+
+def _unreadable(text: pl.Series, value: pl.Series) -> pl.Series:
+    """Cells with text that did not parse; padded blanks and markers are empty, not bad."""
+    bad = text.is_not_null() & value.is_null()
+    if bad.any():
+        bad = bad & text.str.strip_chars().replace(parse.NULL_MARKERS, None).is_not_null()
+    return bad
 
 
 def _content_keys(date: pl.Series, client: pl.Series, description: pl.Series,

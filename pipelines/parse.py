@@ -30,6 +30,12 @@ CENTS = pl.Decimal(18, 2)
 # --- text -----------------------------------------------------------------------------------
 
 
+def drop_markers(col: str) -> pl.Expr:
+    """The column with missing-value markers as NULL, otherwise untouched."""
+    return pl.col(col).replace(NULL_MARKERS + [f" {m} " for m in NULL_MARKERS if m], None
+                               ).alias(col)
+
+
 def clean_text(col: str) -> pl.Expr:
     """Trimmed text, NULL for the missing-value markers (`?`, `N/A`, `null`, `-`, empty...)."""
     return pl.col(col).str.strip_chars().replace(NULL_MARKERS, None).alias(col)

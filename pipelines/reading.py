@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,21 +34,53 @@ class RawTable:
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw)
 
 
+HEAD_BYTES = 1 << 18
+
+
 def read_table(path: Path, data: bytes | None = None, *, sheet: str | None = None) -> RawTable:
     """Read a CSV (any common delimiter/encoding) or .xlsx export into a RawTable."""
     name = path.name
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{name}: cannot read the file ({exc.strerror})") from exc
-    if not data[:65536].strip() and not data.strip():
+    try:
+        head = data[:HEAD_BYTES] if data is not None else _read_head(path)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from exc
+    if not head.strip():
         raise InputError(f"{name}: the file is empty; export again with at least one row of data")
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(name, data, sheet)
+    if head.startswith(XLSX_MAGIC):
+        return _read_xlsx(name, data if data is not None else path.read_bytes(), sheet)
+    if data is None and _plain_utf8(head):
+        # The common case: let Polars map the file itself; no copy, no decode in Python.
+        head_text = head.decode("utf-8", errors="ignore")
+        try:
+            return _read_csv(name, head_text, path, "utf-8", lambda: path.read_text("utf-8"))
+        except _NotUtf8:
+            pass  # invalid UTF-8 further on: decode the whole file below
+    if data is None:
+        data = path.read_bytes()
     text, encoding = decode(name, data)
     text = text.removeprefix("\ufeff")
-    return _read_csv(name, text, data, encoding)
+    source = data if encoding == "utf-8" else text.encode("utf-8")
+    return _read_csv(name, text[:HEAD_BYTES], source, encoding, lambda: text)
+
+
+class _NotUtf8(Exception):
+    """The fast path met bytes that are not UTF-8."""
+
+
+def _read_head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(HEAD_BYTES)
+
+
+def _plain_utf8(head: bytes) -> bool:
+    """No BOM, no NUL, and UTF-8 as far as the head goes (a cut character at the end is fine)."""
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3
+    return not _looks_binary(head[:4000])
 
 
 def decode(name: str, data: bytes) -> tuple[str, str]:
@@ -117,9 +150,10 @@ def _find_header(lines: list[str], delimiter: str) -> int:
     return 0
 
 
-def _read_csv(name: str, text: str, data: bytes, encoding: str) -> RawTable:
-    head_lines = text[:200_000].splitlines()[:HEADER_SEARCH_ROWS]
-    head_lines = head_lines or [""]
+def _read_csv(
+    name: str, head_text: str, source: Path | bytes, encoding: str, full_text: Callable[[], str]
+) -> RawTable:
+    head_lines = head_text.splitlines()[:HEADER_SEARCH_ROWS] or [""]
     first = next((ln for ln in head_lines if ln.strip()), "")
     delimiter = sniff_delimiter(first)
     h = _find_header(head_lines, delimiter)
@@ -130,18 +164,20 @@ def _read_csv(name: str, text: str, data: bytes, encoding: str) -> RawTable:
             " lines; export with column headers"
         )
     headers = unique_headers(header_cells)
-    source = data if encoding == "utf-8" else text.encode("utf-8")
     rejects: list[tuple[int, str, str]] = []
     try:
         frame = pl.read_csv(
-            io.BytesIO(source), separator=delimiter, has_header=True, skip_rows=h,
-            new_columns=headers, infer_schema=False, quote_char='"', raise_if_empty=False,
+            source if isinstance(source, Path) else io.BytesIO(source), separator=delimiter,
+            has_header=True, skip_rows=h, new_columns=headers, infer_schema=False,
+            quote_char='"', raise_if_empty=False,
         )
         if frame.width != len(headers):
             raise pl.exceptions.ComputeError("column count differs from header")
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        if isinstance(source, Path) and "utf" in str(exc).lower():
+            raise _NotUtf8 from exc
         # Ragged rows: read record by record so the bad ones can be listed, not lost.
-        frame, rejects = _read_ragged(text, delimiter, h, headers)
+        frame, rejects = _read_ragged(full_text(), delimiter, h, headers)
     else:
         frame = frame.with_row_index(ROW, offset=h + 2)
     frame = _drop_blank_rows(frame, headers)
@@ -180,8 +216,8 @@ def _read_ragged(
 
 def _drop_blank_rows(frame: pl.DataFrame, headers: list[str]) -> pl.DataFrame:
     """Blank lines are not rows: drop records whose every cell is empty."""
-    blank = pl.all_horizontal([pl.col(c).is_null() for c in headers])
-    return frame.filter(~blank)
+    blank = frame.select(pl.all_horizontal([pl.col(c).is_null() for c in headers])).to_series()
+    return frame.filter(~blank) if blank.any() else frame
 
 
 def _read_xlsx(name: str, data: bytes, sheet: str | None) -> RawTable:

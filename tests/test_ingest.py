@@ -224,3 +224,16 @@ def test_event_log_copies_keep_the_latest_updated_row(tmp_path: Path, data_dir: 
     assert (s.rows_read, s.rows_loaded, s.rows_rejected, s.inserted) == (4, 4, 0, 2)
     assert query(data_dir, "SELECT ticket_id, status FROM incidents ORDER BY 1") == [
         ("E-1", "Closed"), ("E-2", "Open")]
+
+
+def test_windows_1252_bytes_after_a_long_utf8_start_are_still_read(tmp_path: Path,
+                                                                  data_dir: Path) -> None:
+    """The fast path trusts the first 256 KiB; a later non-UTF-8 byte must not be lost."""
+    f = tmp_path / "long.csv"
+    rows = "".join(f"T-{i},2024-01-01 10:00,Acme\n" for i in range(12_000))
+    f.write_bytes(b"Ticket Number,Created,Client\n" + rows.encode()
+                  + "T-last,2024-01-02 10:00,Caf\xe9 M\xfcller\n".encode("cp1252"))
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_read, s.rows_rejected) == (12_001, 0)
+    assert query(data_dir, "SELECT client FROM incidents WHERE ticket_id = 'T-last'") == [
+        ("Café Müller",)]
