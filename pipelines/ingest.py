@@ -183,7 +183,8 @@ def prepare(
     else:
         rows, reasons = reader.invoices(keywords or {})
     rejects = _rejects(raw, reasons)
-    rows = rows.filter(reasons.is_null())
+    if reasons.null_count() < reasons.len():
+        rows = rows.filter(reasons.is_null())
     notes = list(reader.notes)
     if detection.kind == "incidents":
         rows, superseded = _latest_per_ticket(rows)

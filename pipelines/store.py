@@ -207,7 +207,8 @@ def write_load(
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = int(scalar(con, "SELECT nextval('load_ids')"))
-        staging = rows.to_arrow()
+        # String views pass to DuckDB without a copy.
+        staging = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         con.register("staging", staging)
         if summary.kind == "incidents":
             inserted, updated = _replace_incidents(con, load_id)
