@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,7 @@ def ingest_file(
     path = Path(path)
     name = display_name or path.name
     report = progress or (lambda f, msg: None)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(sha256_of, path)  # hashing overlaps the reading
         report(0.05, f"reading {name}")

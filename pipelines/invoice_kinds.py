@@ -48,11 +48,12 @@ def _pattern(words: list[str]) -> str:
     return rf"(?:^|[^a-z]){{1}}(?:{alts})(?:[^a-z]|$)"
 
 
-def _classify(text: pl.Series, keywords: dict[str, list[str]]) -> pl.Series:
+def _classify(text: pl.Series, keywords: dict[str, list[str]],
+              defaults: bool = True) -> pl.Series:
     low = text.str.to_lowercase()
     expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
     # The workspace's own words first, so they can override a default.
-    for table in (keywords, DEFAULT_KEYWORDS):
+    for table in (keywords, DEFAULT_KEYWORDS) if defaults else (keywords,):
         for kind in ("contract", "parts", "labour", "other"):
             words = table.get(kind, [])
             if words:
@@ -67,3 +68,28 @@ def classify_kinds(type_text: pl.Series, description: pl.Series,
     by_description = _classify(description, keywords)
     return pl.select(pl.coalesce(by_type, by_description, pl.lit("other"))).to_series().alias(
         "kind")
+
+
+def reclassify(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the workspace's own keywords to stored lines' descriptions; return lines changed.
+
+    Only the workspace's words are applied: a line whose description has none of them keeps
+    the kind it was loaded with (which may have come from a type column).
+    """
+    own = load_keywords(con)
+    if not any(own.values()):
+        return 0
+    lines = store.frame(con, "SELECT invoice_id, line_no, description, kind FROM invoice_lines"
+                             " WHERE description IS NOT NULL")
+    if lines.height == 0:
+        return 0
+    new_kind = _classify(lines["description"], own, defaults=False)
+    changed = lines.with_columns(new_kind=new_kind).filter(
+        pl.col("new_kind").is_not_null() & (pl.col("new_kind") != pl.col("kind")))
+    if changed.height:
+        con.register("reclassified", changed.select("invoice_id", "line_no", "new_kind").to_arrow())
+        con.execute("UPDATE invoice_lines SET kind = r.new_kind FROM reclassified r"
+                    " WHERE invoice_lines.invoice_id = r.invoice_id"
+                    " AND invoice_lines.line_no = r.line_no")
+        con.unregister("reclassified")
+    return changed.height

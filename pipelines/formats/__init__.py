@@ -64,8 +64,16 @@ class Profile:
     naive_timezone: str | None = None
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     negate_when: dict[str, Any] = field(default_factory=dict)
-    skip_rows_where: dict[str, Any] = field(default_factory=dict)
+    # Rows that are not data (report totals, section headers): each rule names a column, a
+    # regex and the reason the row is listed in rejects; `carry = "field"` also carries the
+    # matched value down to the rows below it as that field (a section's customer name).
+    skip_rows_where: tuple[dict[str, Any], ...] = ()
     notes: str = ""
+
+    def rule_columns(self) -> tuple[str, ...]:
+        """Headers that rules (skip_rows_where, negate_when) read besides the mapped columns."""
+        cols = [c for rule in self.skip_rows_where for c in _as_tuple(rule.get("column", ()))]
+        return tuple(cols) + _as_tuple(self.negate_when.get("column", ()))
 
     def matches(self, headers: list[str]) -> bool:
         present = {norm(h) for h in headers}
@@ -83,6 +91,15 @@ def _as_tuple(v: Any) -> tuple[str, ...]:
     return (v,) if isinstance(v, str) else tuple(v)
 
 
+def _as_rules(v: Any) -> tuple[dict[str, Any], ...]:
+    rules = (v,) if isinstance(v, dict) else tuple(v)
+    for rule in rules:
+        if not rule.get("column") or not rule.get("reason"):
+            raise RuntimeError("a skip_rows_where rule needs a column and a reason")
+        re.compile(rule.get("pattern", "."))
+    return rules
+
+
 def load_profile(path: Path) -> Profile:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     try:
@@ -93,7 +110,7 @@ def load_profile(path: Path) -> Profile:
             generic=raw.get("generic", False), date_order=raw.get("date_order"),
             updated=_as_tuple(raw.get("updated", ())), naive_timezone=raw.get("naive_timezone"),
             values=raw.get("values", {}), negate_when=raw.get("negate_when", {}),
-            skip_rows_where=raw.get("skip_rows_where", {}), notes=raw.get("notes", ""),
+            skip_rows_where=_as_rules(raw.get("skip_rows_where", ())), notes=raw.get("notes", ""),
         )
     except KeyError as exc:
         raise RuntimeError(f"format profile {path.name} lacks {exc}") from exc
@@ -140,6 +157,10 @@ class Detection:
         for fld, sources in self.mapping.items():
             parts = [s.header + (f" x {s.scale}" if s.scale != 1 else "") for s in sources]
             out[fld] = ", else ".join(parts)
+        for rule in self.profile.skip_rows_where:
+            carry = rule.get("carry")
+            if carry and carry not in out:
+                out[carry] = f"the section rows of '{_as_tuple(rule['column'])[0]}'"
         return out
 
 
@@ -266,7 +287,8 @@ def detect(
             )
         raise InputError(_unrecognised(file_name, headers, kind))
     used = {s.header for sources in mapping.values() for s in sources}
-    ignored = [h for h in headers if h not in used]
+    rule_cols = {norm(c) for c in p.rule_columns()}
+    ignored = [h for h in headers if h not in used and norm(h) not in rule_cols]
     return Detection(p.kind, p, mapping, ignored, how)
 
 
