@@ -314,4 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Command modules register with the importable `pipelines.cli`, not this `__main__` copy.
+    from pipelines.cli import main as package_main
+
+    sys.exit(package_main())
