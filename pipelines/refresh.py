@@ -41,7 +41,7 @@ import duckdb
 
 from pipelines import ingest, report, store, workspace
 from pipelines import dashboard_data as data
-from pipelines.errors import BreakevenError, InputError, SettingError
+from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy
 from pipelines.scenario import apply_overrides, load_scenario, read_scenario_file
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -168,15 +168,40 @@ def refresh(
     """Load the new or changed exports in `source` into workspace `name`, then write reports.
 
     Returns the outcome of every file; raises BreakevenError only for problems found before
-    anything was read (bad options) or while waiting for a busy workspace (WorkspaceBusy).
+    anything was read (bad options). A workspace that stays busy past BREAKEVEN_BUSY_WAIT
+    ends the run with `error` set and nothing loaded.
     """
+    result = RefreshResult(name, Path(source))
+    try:
+        return _refresh(result, name, source, data_dir, reports, scenario_file, filters, log)
+    except WorkspaceBusy as exc:
+        seen = {f.file for f in result.files}
+        for path in source_files(source):
+            if path.name not in seen:
+                outcome = FileOutcome(path.name, "not_loaded", reason="the workspace is busy")
+                result.files.append(outcome)
+                if log:
+                    log(outcome)
+        result.error = str(exc)
+        return result
+
+
+def _refresh(
+    result: RefreshResult,
+    name: str,
+    source: str | Path,
+    data_dir: str | Path | None,
+    reports: Sequence[str | Path],
+    scenario_file: str | Path | None,
+    filters: data.Filters | None,
+    log: Callable[[FileOutcome], None] | None,
+) -> RefreshResult:
     workspace.check_name(name)
     say = log or (lambda outcome: None)
     report_paths = [Path(p) for p in reports]
     _check_reports(report_paths)
     overrides = read_scenario_file(scenario_file) if scenario_file else {}
     files = source_files(source)
-    result = RefreshResult(name, Path(source))
 
     def record(outcome: FileOutcome) -> None:
         result.files.append(outcome)

@@ -24,6 +24,7 @@ Decisions where the issue is silent:
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import secrets
@@ -41,7 +42,7 @@ import plotly.io as pio
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from pipelines import __version__, charts, store, workspace
+from pipelines import __version__, charts, metrics, store, workspace
 from pipelines import dashboard_data as data
 from pipelines.errors import BreakevenError, SettingError
 from pipelines.scenario import Scenario
@@ -98,8 +99,8 @@ def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scena
         scenario=scenario,
         filters=filters,
         summary=data.summary(con, workspace_name, scenario, filters),
-        ttr_by_category=data.ttr_by_category(con, scenario, filters),
-        downtime_by_day=data.downtime_by_day(con, scenario, filters),
+        ttr_by_category=metrics.ttr_by_category(con, scenario, filters),
+        downtime_by_day=metrics.downtime_by_day(con, scenario, filters).select("day", "hours"),
         loads=store.load_history(con).sort("load_id"),
         reject_reasons=reject_reasons(con),
         clients=data.clients(con),
@@ -606,3 +607,19 @@ PAGE = """<!DOCTYPE html>
 def chart_count(html_text: str) -> int:
     """How many charts a rendered report holds."""
     return len(re.findall(r'<figure class="chart"', html_text))
+
+
+def figures_in(html_text: str) -> dict[str, dict[str, Any]]:
+    """The figures of a rendered report by chart name: {"data": [...], "layout": {...}}.
+
+    Lets a test (or a diff tool) compare two reports' figures rather than their bytes.
+    """
+    decoder = json.JSONDecoder()
+    out: dict[str, dict[str, Any]] = {}
+    for m in re.finditer(r'<figure class="chart" data-chart="([^"]+)">.*?Plotly\.newPlot\(\s*'
+                         r'"[^"]+",\s*', html_text, re.S):
+        traces, end = decoder.raw_decode(html_text, m.end())
+        rest = re.match(r",\s*", html_text[end:])
+        layout, _ = decoder.raw_decode(html_text, end + (rest.end() if rest else 0))
+        out[html.unescape(m.group(1))] = {"data": traces, "layout": layout}
+    return out
