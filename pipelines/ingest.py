@@ -424,10 +424,17 @@ class _Reader:
         profile = self.det.profile
         invoice_id = self.text("invoice_id")
         date = self.timestamps("invoice_date", required=True)
-        amount = self.numbers("amount", money=True)
-        self._flag(amount.is_null() & pl.select(pl.all_horizontal(
-            [self._text(s.header).is_null() for s in self._sources("amount")])).to_series(),
-                   f"{self._label('amount')} is empty: every invoice line needs an amount")
+        if self._sources("amount"):
+            amount = self.numbers("amount", money=True)
+            self._flag(amount.is_null() & pl.select(pl.all_horizontal(
+                [self._text(s.header).is_null() for s in self._sources("amount")])).to_series(),
+                       f"{self._label('amount')} is empty: every invoice line needs an amount")
+        else:  # no amount column: quantity x unit price, rounded to cents by the store
+            amount = (self.numbers("quantity").cast(parse.STAGED_MONEY)
+                      * self.numbers("unit_price", money=True).cast(parse.STAGED_MONEY)
+                      ).cast(parse.STAGED_MONEY)
+            self._flag(amount.is_null(), f"{self._label('quantity')} or"
+                       f" {self._label('unit_price')} is empty: the line's amount is unknown")
         description = self.text("description")
         client = self.text("client")
         missing_id = invoice_id.is_null() & self.skip_reason.is_null()

@@ -237,3 +237,14 @@ def test_windows_1252_bytes_after_a_long_utf8_start_are_still_read(tmp_path: Pat
     assert (s.rows_read, s.rows_rejected) == (12_001, 0)
     assert query(data_dir, "SELECT client FROM incidents WHERE ticket_id = 'T-last'") == [
         ("Café Müller",)]
+
+
+def test_invoice_amount_from_quantity_and_unit_price(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "no_amount.csv"
+    f.write_text("Invoice Number,Invoice Date,Description,Quantity,Unit Price\n"
+                 "7,2024-03-31,Remote support hours,1.5,95.00\n7,2024-03-31,Cable,3,2.335\n"
+                 "8,2024-03-31,Visit,,50\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (2, 1)
+    assert query(data_dir, "SELECT line_no, amount FROM invoice_lines ORDER BY 1") == [
+        (1, Decimal("142.50")), (2, Decimal("7.01"))]

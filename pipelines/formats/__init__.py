@@ -136,6 +136,14 @@ def get_profile(name: str) -> Profile:
     raise SettingError(f"unknown format {name!r}; choose one of: {names} (see: breakeven formats)")
 
 
+def missing_required(kind: str, mapping: dict[str, list[Source]]) -> list[str]:
+    """Required fields with no column; an invoice amount can come from quantity x unit price."""
+    missing = [f for f in REQUIRED[kind] if f not in mapping]
+    if kind == "invoices" and "amount" in missing and {"quantity", "unit_price"} <= set(mapping):
+        missing.remove("amount")
+    return missing
+
+
 def header_fingerprint(headers: list[str]) -> str:
     """A stable id of a header row, for remembering a user's mapping."""
     return hashlib.sha256("\x1f".join(norm(h) for h in headers).encode()).hexdigest()[:16]
@@ -268,7 +276,7 @@ def detect(
                 map_error = map_error or exc
                 continue
             how = how if how in ("saved mapping",) else f"{how} + --map"
-        missing = [f for f in REQUIRED[p.kind] if f not in mapping]
+        missing = missing_required(p.kind, mapping)
         # Prefer complete mappings, then the one using more columns; tickets win ties.
         scored.append((not missing, len(mapping), p.kind == "incidents", p, mapping, how))
     if not scored:
@@ -277,7 +285,7 @@ def detect(
         raise InputError(_unrecognised(file_name, headers, kind))
     ok, _, _, p, mapping, how = max(scored, key=lambda t: t[:3])
     if not ok:
-        missing = [f for f in REQUIRED[p.kind] if f not in mapping]
+        missing = missing_required(p.kind, mapping)
         if format_name or user_map or any(s[1] >= 2 for s in scored):
             raise InputError(
                 f"{file_name}: read as {p.title}, but no column gives "
