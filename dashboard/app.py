@@ -7,7 +7,12 @@ Each rerun opens the workspace for its reads and closes it at the end of the run
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+# `streamlit run` puts this folder on sys.path, not its parent: make the app import the
+# `dashboard` and `pipelines` it ships with, whatever else is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
 
@@ -52,10 +57,11 @@ def run() -> None:
     with workspace.connect(name, data_dir, wait_seconds=10) as con:
         filter_box = st.sidebar.container()  # shown above the scenario, filled after it
         scenario = sidebar.scenario_editor(con, name)
-        months = data.months_available(con, scenario)
-        filters = sidebar.filters(months, data.clients(con), name, filter_box)
-        ctx = ui.Context(data_dir, name, con, scenario, filters, tuple(months),
-                         data.data_version(con))
+        version = data.data_version(con)
+        months, clients = ui.months_and_clients(ui.cache_key(data_dir, name, version),
+                                                scenario.timezone, scenario, con)
+        filters = sidebar.filters(months, clients, name, filter_box)
+        ctx = ui.Context(data_dir, name, con, scenario, filters, tuple(months), version)
         token = ui.set_context(ctx)
         try:
             page.run()

@@ -30,16 +30,16 @@ SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "onboarding_fee": ("Onboarding fee (one-off)", "money",
                        "Charged once, in the first month of the window."),
     "cost_per_user_hour": ("Downtime cost per user-hour", "money",
-                           "What an hour of outage costs per affected user. 0 leaves downtime"
-                           " out of the cost comparison."),
+                           ("What an hour of outage costs per affected user. 0 leaves downtime"
+                           " out of the cost comparison.")),
     "managed_reduction": ("Downtime cut by the managed service (%)", "share",
                           "Share of downtime cost the managed service is expected to avoid."),
     "outage_priorities": ("Outage priorities", "priorities",
-                          "Tickets of these priorities count as downtime when the export has"
-                          " no outage duration."),
+                          ("Tickets of these priorities count as downtime when the export has"
+                          " no outage duration.")),
     "recurrence_days": ("Recurrence window (days)", "count",
-                        "An outage recurs when the same asset (or category) was down within"
-                        " this many days before."),
+                        ("An outage recurs when the same asset (or category) was down within"
+                        " this many days before.")),
 }
 
 
@@ -177,7 +177,7 @@ def _to_widget(key: str, value: Any) -> Any:
     if kind == "money":
         return float(value)
     if kind == "share":
-        return int(round(float(value) * 100))
+        return round(float(value) * 100)
     if kind == "count":
         return int(value)
     return list(value)

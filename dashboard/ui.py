@@ -70,8 +70,13 @@ def require_data(ctx: Context) -> bool:
 
 # --- cached figures -----------------------------------------------------------------------
 
+def cache_key(data_dir: Path, name: str | None, version: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What identifies a workspace's data: any load by any process changes `version`."""
+    return (str(data_dir), name, version)
+
+
 def _key(ctx: Context) -> tuple[Any, ...]:
-    return (str(ctx.data_dir), ctx.workspace, ctx.version)
+    return cache_key(ctx.data_dir, ctx.workspace, ctx.version)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -81,15 +86,23 @@ def _summary(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _ttr_by_category(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
-                     _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return data.ttr_by_category(_con, scenario, filters)
+def _ttr_view(key: tuple[Any, ...], timezone: str, filters: data.Filters,
+              _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> data.TTRView:
+    return data.ttr_view(_con, _scenario, filters)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _downtime_by_day(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
-                     _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return data.downtime_by_day(_con, scenario, filters)
+def _downtime_view(key: tuple[Any, ...], timezone: str, outage_priorities: tuple[str, ...],
+                   recurrence_days: int, filters: data.Filters, _scenario: Scenario,
+                   _con: duckdb.DuckDBPyConnection) -> data.DowntimeView:
+    return data.downtime_view(_con, _scenario, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def months_and_clients(key: tuple[Any, ...], timezone: str, _scenario: Scenario,
+                       _con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """The months and clients the filters offer, for `key` = (data dir, workspace, version)."""
+    return data.months_available(_con, _scenario), data.clients(_con)
 
 
 def summary(ctx: Context) -> data.Summary:
@@ -98,14 +111,18 @@ def summary(ctx: Context) -> data.Summary:
     return _summary(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
 
 
-def ttr_by_category(ctx: Context) -> pl.DataFrame:
+def ttr_view(ctx: Context) -> data.TTRView:
+    """The time-to-resolve figures; cached by the settings they depend on (not the price)."""
     assert ctx.con is not None
-    return _ttr_by_category(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+    return _ttr_view(_key(ctx), ctx.scenario.timezone, ctx.filters, ctx.scenario, ctx.con)
 
 
-def downtime_by_day(ctx: Context) -> pl.DataFrame:
+def downtime_view(ctx: Context) -> data.DowntimeView:
+    """The downtime figures; cached by the settings they depend on (not the price)."""
     assert ctx.con is not None
-    return _downtime_by_day(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+    sc = ctx.scenario
+    return _downtime_view(_key(ctx), sc.timezone, sc.outage_priorities, sc.recurrence_days,
+                          ctx.filters, sc, ctx.con)
 
 
 # --- display -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def month_date(month: str | None) -> date | None:
     return None if not month else date(int(month[:4]), int(month[5:7]), 1)
 
 
-def _monthly(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+def _monthly(rows: list[dict[str, Any]] | None, schema: dict[str, Any]) -> pl.DataFrame:
     """A JSON `monthly` array as a frame, `month` as a Date."""
     frame = pl.DataFrame(rows or [], schema={"month": pl.String, **schema}, orient="row")
     return frame.with_columns(pl.col("month").str.to_date("%Y-%m"))
@@ -122,17 +122,55 @@ def verdict_text(raw: dict[str, Any]) -> str:
     return str(raw.get("verdict") or "")
 
 
-def ttr_by_category(con: duckdb.DuckDBPyConnection, scenario: Scenario,
-                    filters: Filters) -> pl.DataFrame:
-    """Time-to-resolve statistics per category, most tickets first (category null = none)."""
-    return metrics.ttr_by_category(con, scenario, filters)
+@dataclass(frozen=True)
+class TTRView:
+    """Time to resolve for the page: statistics, counts, and the three breakdowns."""
+
+    stats: dict[str, Any]  # count, mean_hours, median_hours, p90_hours
+    incidents: dict[str, int]  # total, resolved, open, warnings
+    monthly: pl.DataFrame  # month, count, mean_hours, median_hours, p90_hours
+    by_priority: pl.DataFrame  # priority, count, mean_hours, median_hours, p90_hours
+    by_category: pl.DataFrame  # category, count, mean_hours, median_hours, p90_hours
 
 
-def downtime_by_day(con: duckdb.DuckDBPyConnection, scenario: Scenario,
-                    filters: Filters) -> pl.DataFrame:
-    """Downtime hours per day (by the day the outage opened): day, hours."""
-    days = metrics.downtime_by_day(con, scenario, filters)
-    return days.select("day", "hours")
+def ttr_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
+             filters: Filters) -> TTRView:
+    """Everything the time-to-resolve page shows, from one set of per-incident facts.
+
+    Depends on the scenario's time zone only (and the filters).
+    """
+    with metrics.prepared(con, scenario, filters) as f:
+        counts = metrics.incident_counts(con, scenario, facts=f)
+        ttr = metrics.time_to_resolve(con, scenario, filters, facts=f)
+    return TTRView(ttr.stats, counts, ttr.monthly, ttr.by_priority, ttr.by_category)
+
+
+@dataclass(frozen=True)
+class DowntimeView:
+    """Downtime for the page: totals, per month, top recurring keys, per day."""
+
+    totals: dict[str, Any]  # incidents, hours, open_outages, recurring_incidents, recurring_hours
+    monthly: pl.DataFrame  # month, incidents, hours, recurring_incidents, recurring_hours
+    top_recurring: pl.DataFrame  # client, key, incidents, hours
+    by_day: pl.DataFrame  # day, incidents, hours
+
+    @property
+    def recurring_share(self) -> float | None:
+        """Recurring downtime hours as a share of all downtime hours (None without downtime)."""
+        hours = self.totals.get("hours") or 0
+        return (self.totals.get("recurring_hours") or 0) / hours if hours else None
+
+
+def downtime_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
+                  filters: Filters) -> DowntimeView:
+    """Everything the downtime page shows, from one set of per-incident facts.
+
+    Depends on the scenario's time zone, outage priorities and recurrence window only.
+    """
+    with metrics.prepared(con, scenario, filters) as f:
+        down = metrics.downtime(con, scenario, filters, facts=f)
+        days = metrics.downtime_by_day(con, scenario, filters, facts=f)
+    return DowntimeView(down.totals, down.monthly, down.top_recurring, days)
 
 
 # --- small questions the sidebar and pages ask ---------------------------------------------

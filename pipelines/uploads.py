@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines import store
 from pipelines.errors import BreakevenError, SettingError
-from pipelines.formats import FIELDS, REQUIRED
+from pipelines.formats import FIELDS, REQUIRED, detect
 from pipelines.ingest import Prepared, Progress, load_context, load_prepared, prepare, sha256_of
 from pipelines.reading import read_table
 
@@ -99,11 +99,22 @@ def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: st
     try:
         p = _prepare(path, name, workspace, con, kind, user_map, date_order)
     except BreakevenError as exc:
+        # Still offer the columns, and where the header was recognised, its mapping, so
+        # the user can correct what failed (a column, the date order) on the page.
         try:
             headers = read_table(Path(name), path.read_bytes()).headers
         except BreakevenError:
-            headers = []
-        return Preview(name, headers, kind=kind, error=str(exc))
+            return Preview(name, [], kind=kind, error=str(exc))
+        try:
+            context = load_context(con)
+            d = detect(headers, name, kind=kind, user_map=user_map or None,
+                       saved=context["saved"])
+            return Preview(name, headers, kind=d.kind, format=d.profile.name,
+                           format_title=d.profile.title, detected_by=d.how,
+                           mapping={f: s[0].header for f, s in d.mapping.items() if s},
+                           error=str(exc))
+        except BreakevenError:
+            return Preview(name, headers, kind=kind, error=str(exc))
     d = p.detection
     order = {True: "day-first", False: "month-first", None: None}[p.date_order.day_first]
     return Preview(
@@ -138,7 +149,7 @@ def load(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: str, 
     Like `ingest.ingest_file`, a byte-identical file already loaded is a no-op.
     """
     report = progress or (lambda f, m: None)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     report(0.05, f"reading {name}")
     prepared = _prepare(path, name, workspace, con, kind, user_map, date_order, report)
     sha = sha256_of(path)

@@ -15,13 +15,12 @@ from typing import Any
 import polars as pl
 import pytest
 import streamlit as st
+from conftest import SAMPLE_DATA, load_sample
 from streamlit.testing.v1 import AppTest
 
 from pipelines import charts, store, workspace
 from pipelines.csv_export import csv_bytes
 from pipelines.scenario import load_scenario
-
-from conftest import SAMPLE_DATA, load_sample
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
@@ -267,9 +266,9 @@ def test_upload_preview_load_and_history(empty_workspace: str, data_dir: Path) -
 
 def test_an_unknown_file_is_explained_then_loaded_with_a_corrected_mapping(
         empty_workspace: str, data_dir: Path) -> None:
-    csv = ("Zorg,Quux,Blip,Box\nA-1,2024-03-01 09:00,2024-03-01 12:00,PC1\n"
-           "A-2,2024-03-02 09:00,2024-03-02 10:30,=cmd|' /C calc'!A0\n"
-           "A-3,not a date,,PC2\n").encode()
+    csv = (b"Zorg,Quux,Blip,Box\nA-1,2024-03-01 09:00,2024-03-01 12:00,PC1\n"
+           b"A-2,2024-03-02 09:00,2024-03-02 10:30,=cmd|' /C calc'!A0\n"
+           b"A-3,not a date,,PC2\n")
     at = app("views/data.py")
     at.file_uploader(key="upload").set_value(("odd.csv", csv, "text/csv")).run()
     assert not at.exception
@@ -290,7 +289,7 @@ def test_an_unknown_file_is_explained_then_loaded_with_a_corrected_mapping(
         rejects = store.rejected_rows(con)
         saved = store.settings_with_prefix(con, "mapping:")
     assert rejects["reason"][0].startswith("'Quux' is 'not a date'")
-    assert list(saved.values())[0]["map"]["ticket_id"] == "Zorg"  # remembered for this header
+    assert next(iter(saved.values()))["map"]["ticket_id"] == "Zorg"  # remembered for this header
     # the rejected rows are shown with their reasons, and their download is neutralised
     assert any("not a date" in str(df.value) for df in at.dataframe)
 

@@ -85,6 +85,11 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
             if user_map else base
         if p.error:
             st.error(p.error, icon=":material/error:")
+            if "day-first" in p.error:
+                st.caption("Choose the order under **Dates with the year last** above.")
+            elif "--map" in p.error or "no recognisable" in p.error:
+                st.caption("Pick what the file holds and, under **Column mapping**, the column"
+                           " for each required field.")
             return None
         st.markdown(
             f"**{'Tickets' if p.kind == 'incidents' else 'Invoice lines'}** from"
@@ -142,7 +147,10 @@ def _last_loads() -> None:
             st.success(f"{s.file}: {s.rows_loaded:,} of {s.rows_read:,} rows loaded"
                        f" ({s.inserted:,} new, {s.updated:,} updated), {s.rows_rejected:,}"
                        f" rejected [load {s.load_id}]")
-    ui.show_table(uploads.summary_rows(results), "last_load_summary")
+    ui.show_table(uploads.summary_rows(results), "last_load_summary", column_config={
+        "file": "File", "kind": "Kind", "format": "Format", "status": "Status",
+        "rows_read": "Rows read", "rows_loaded": "Loaded", "rows_rejected": "Rejected",
+        "inserted": "New", "updated": "Updated", "load_id": "Load", "message": "Notes"})
     for s in results:
         if s.rows_rejected and s.load_id is not None:
             st.markdown(f"**Rejected rows of {s.file}**, with the reason for each:")

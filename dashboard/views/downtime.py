@@ -8,8 +8,8 @@ from pipelines import charts
 ctx = ui.context()
 st.title("Downtime")
 if ui.require_data(ctx):
-    s = ui.summary(ctx)
-    d = s.downtime
+    v = ui.downtime_view(ctx)
+    d = v.totals
     prios = ", ".join(ctx.scenario.outage_priorities) or "none"
     st.caption(f"An outage is a ticket with an outage duration, or else of priority {prios};"
                f" it recurs when the same asset (or category) was down within"
@@ -19,12 +19,10 @@ if ui.require_data(ctx):
                    help=f"{d['open_outages']:,} still open (no hours counted yet).")
     cols[1].metric("Downtime", ui.hours(d["hours"]), border=True)
     cols[2].metric("Recurring outages", f"{d['recurring_incidents']:,}", border=True)
-    share = s.recurring_share
+    share = v.recurring_share
     cols[3].metric("Recurring share of downtime", "n/a" if share is None else f"{share:.0%}",
                    border=True, help=f"{ui.hours(d['recurring_hours'])} of recurring outages.")
-    ui.show_chart(charts.monthly_downtime(s.downtime_monthly), s.downtime_monthly,
-                  "downtime_monthly")
-    ui.show_chart(charts.top_recurring(s.top_recurring), s.top_recurring,
+    ui.show_chart(charts.monthly_downtime(v.monthly), v.monthly, "downtime_monthly")
+    ui.show_chart(charts.top_recurring(v.top_recurring), v.top_recurring,
                   "downtime_top_recurring")
-    days = ui.downtime_by_day(ctx)
-    ui.show_chart(charts.downtime_calendar(days), days, "downtime_calendar")
+    ui.show_chart(charts.downtime_calendar(v.by_day), v.by_day, "downtime_calendar")

@@ -8,22 +8,22 @@ from pipelines import charts
 ctx = ui.context()
 st.title("Time to resolve")
 if ui.require_data(ctx):
-    s = ui.summary(ctx)
-    t = s.ttr
+    v = ui.ttr_view(ctx)
+    t = v.stats
     st.caption("Hours from opened to resolved (else closed). Open tickets are counted, not"
                " timed; tickets resolved before they were opened are left out.")
     cols = st.columns(4)
     cols[0].metric("Tickets timed", f"{t['count']:,}", border=True,
-                   help=f"{s.incidents['open']:,} still open;"
-                        f" {s.incidents['warnings']:,} resolved before they were opened.")
+                   help=f"{v.incidents['open']:,} still open;"
+                        f" {v.incidents['warnings']:,} resolved before they were opened.")
     cols[1].metric("Median", ui.hours(t["median_hours"]), border=True)
     cols[2].metric("90th percentile", ui.hours(t["p90_hours"]), border=True)
     cols[3].metric("Mean", ui.hours(t["mean_hours"]), border=True)
-    ui.show_chart(charts.monthly_ttr(s.ttr_monthly), s.ttr_monthly, "ttr_monthly")
-    ui.show_chart(charts.ttr_by_priority(s.ttr_by_priority), s.ttr_by_priority,
+    ui.show_chart(charts.monthly_ttr(v.monthly), v.monthly, "ttr_monthly")
+    ui.show_chart(charts.ttr_by_priority(v.by_priority), v.by_priority,
                   "ttr_by_priority")
     st.subheader("By category")
-    ui.show_table(ui.ttr_by_category(ctx), "ttr_by_category", column_config={
+    ui.show_table(v.by_category, "ttr_by_category", column_config={
         "category": st.column_config.TextColumn("Category"),
         "count": st.column_config.NumberColumn("Tickets timed", format="localized"),
         "mean_hours": st.column_config.NumberColumn("Mean (h)", format="%.1f"),

@@ -1,0 +1,202 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+A `streamlit run` server runs in a subprocess on a free localhost port with a temporary
+data directory. Chromium must be installed (`.ci/run` installs it); these tests fail,
+never skip, without it. Screenshots go to `artifacts/` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLE_DATA, load_sample
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from pipelines import workspace
+from pipelines.cli_app import streamlit_command
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = REPO / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = {"overview": "", "spend": "spend", "downtime": "downtime",
+         "time-to-resolve": "time-to-resolve", "data": "data"}
+CHART_COUNT = {"overview": 1, "spend": 3, "downtime": 3, "time-to-resolve": 2, "data": 0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A `streamlit run dashboard/app.py` subprocess serving one data directory."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        env = {**os.environ, workspace.DATA_DIR_ENV: str(data_dir)}
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(streamlit_command(self.port, headless=True), env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"streamlit did not start; see {log}")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed: apt-get install chromium (as .ci/run does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser: Browser, height: int = 1000) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page.set_default_timeout(30_000)
+    return page
+
+
+def settle(page: Page) -> None:
+    """Wait until the script has finished its rerun and the app is connected."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    page.wait_for_timeout(300)
+
+
+def goto(page: Page, base: str, path: str) -> None:
+    page.goto(f"{base}/{path}")
+    settle(page)
+
+
+def verdict(page: Page) -> str:
+    return page.locator(".st-key-verdict").inner_text().strip()
+
+
+def charts_drawn(page: Page) -> int:
+    """Plotly charts rendered with at least one trace drawn."""
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.first.locator(".main-svg").first.wait_for()
+    return sum(1 for i in range(charts.count())
+               if charts.nth(i).locator("g.trace, g.hm, g.heatmaplayer image").count() > 0)
+
+
+@pytest.fixture
+def tickets_only(data_dir: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server on workspace 'acme' holding the ServiceNow tickets but no invoices yet."""
+    from pipelines.ingest import ingest_file
+
+    ingest_file(SAMPLE_DATA / "acme" / "servicenow_incidents.csv", "acme", data_dir)
+    server = Server(data_dir, tmp_path / "streamlit.log")
+    yield server
+    server.stop()
+
+
+def test_upload_an_export_in_the_browser_and_see_the_verdict_and_charts_change(
+        browser: Browser, tickets_only: Server, data_dir: Path) -> None:
+    page = open_page(browser, height=1600)
+    goto(page, tickets_only.url, "")
+    before = verdict(page)
+    assert "cost less than the managed offer" in before
+    assert charts_drawn(page) == 1
+    cumulative_before = page.locator('[data-testid="stPlotlyChart"]').first.inner_text()
+
+    goto(page, tickets_only.url, "data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(SAMPLE_DATA / "acme" / "xero_invoices.csv"))
+    expect(page.get_by_text(re.compile(r"Invoice lines.* from.*Xero"))).to_be_visible()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-upload-preview.png"), full_page=True)
+    page.get_by_role("button", name="Load 1 file").click()
+    expect(page.get_by_text("xero_invoices.csv: 1,151 of 1,151 rows loaded")).to_be_visible()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-after-load.png"), full_page=True)
+    uploads = list((data_dir / "uploads").iterdir())
+    assert [p.suffix for p in uploads] == [".csv"] and "xero" not in uploads[0].name
+
+    goto(page, tickets_only.url, "")
+    after = verdict(page)
+    assert after != before
+    assert after.startswith("Break-fix has cost more than the managed offer since 2024-04")
+    assert charts_drawn(page) == 1
+    assert page.locator('[data-testid="stPlotlyChart"]').first.inner_text() != cumulative_before
+    page.screenshot(path=str(ARTIFACTS / "browser-overview-after-load.png"), full_page=True)
+
+    # the contract price, typed in the sidebar, moves the verdict again
+    price = page.locator(".st-key-sc_per_user input")
+    price.fill("250")
+    price.press("Enter")
+    expect(page.locator(".st-key-verdict")).to_contain_text("cost less than the managed offer")
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-overview-price-250.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    d = tmp_path_factory.mktemp("demo-browser")
+    for folder in sorted(p for p in SAMPLE_DATA.iterdir() if p.is_dir()):
+        load_sample(folder.name, d)
+    server = Server(d, d / "streamlit.log")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_screenshot_every_page_with_the_demo_data(browser: Browser, demo_server: Server,
+                                                  name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main block, so a tall window shows the whole page.
+    page = open_page(browser, height=2600)
+    goto(page, demo_server.url, PAGES[name])
+    assert page.locator('[data-testid="stException"]').count() == 0
+    if CHART_COUNT[name]:
+        assert charts_drawn(page) == CHART_COUNT[name]
+    else:
+        expect(page.get_by_text("Load history")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.close()
+
+
+def test_screenshot_the_upload_preview(browser: Browser, demo_server: Server) -> None:
+    page = open_page(browser, height=2000)
+    goto(page, demo_server.url, "data")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        [str(SAMPLE_DATA / "prospect-northwind" / "zendesk_tickets.csv"),
+         str(REPO / "tests" / "data" / "broken" / "ambiguous_dates.csv")])
+    expect(page.get_by_text(re.compile(r"Tickets.* from.*Zendesk"))).to_be_visible()
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "data-upload-preview.png"), full_page=True)
+    page.close()
