@@ -33,14 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines import ingest, report, store, workspace
 from pipelines import dashboard_data as data
+from pipelines import ingest, report, store, workspace
 from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy
 from pipelines.scenario import apply_overrides, load_scenario, read_scenario_file
 
@@ -49,7 +49,7 @@ EXIT_DONE, EXIT_FAILED, EXIT_REJECTS = 0, 1, 3
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _logfmt(value: Any) -> str:

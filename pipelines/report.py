@@ -230,7 +230,7 @@ def html_to_pdf(html_text: str, chromium: str | None = None,
         page.write_text(html_text, encoding="utf-8")
         cmd = chromium_pdf_command(browser, page, pdf, Path(tmp) / "profile")
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+            done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
             raise BreakevenError(f"Chromium ({browser}) did not print the PDF within"
@@ -254,6 +254,11 @@ def _money(value: float | None, currency: str | None, decimals: int = 0) -> str:
         return "n/a"
     text = f"{value:,.{decimals}f}"
     return f"{currency} {text}" if currency else text
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """'1 outage is' / '3 outages are'."""
+    return f"{count:,} {one if count == 1 else many}"
 
 
 def _hours(value: float | None) -> str:
@@ -306,8 +311,8 @@ def html_from(r: ReportData, layout: Layout = "screen") -> str:
                 + _scenario_section(r) + _quality_section(r))
     else:
         body = "".join([
-            f'<section class="verdict" id="verdict"><h2>Verdict</h2><p>{e(s.verdict)}</p>'
-            "</section>",
+            (f'<section class="verdict" id="verdict"><h2>Verdict</h2><p>{e(s.verdict)}</p>'
+             "</section>"),
             _headlines(r),
             _spend_section(r, chart),
             _downtime_section(r, chart),
@@ -401,8 +406,8 @@ def _downtime_section(r: ReportData, chart: _Charts) -> str:
     top = _escape_labels(s.top_recurring, ("client", "key"))
     note = (f"An outage is a ticket with an outage duration, or else of priority {prios}; it"
             f" recurs when the same asset (or category) was down within {sc.recurrence_days}"
-            f" days before. {s.downtime['open_outages']:,} outages are still open (no hours"
-            " counted yet).")
+            f" days before. {_n(s.downtime['open_outages'], 'outage is', 'outages are')} still"
+            " open (no hours counted yet).")
     return (
         '<section id="downtime"><h2>Downtime</h2>'
         f'<p class="caption">{e(note)}</p>'
@@ -431,16 +436,17 @@ def _ttr_section(r: ReportData, chart: _Charts) -> str:
         f'<p class="caption">{e(note)}</p>'
         + chart(charts.monthly_ttr(s.ttr_monthly), "monthly_ttr")
         + chart(charts.ttr_by_priority(s.ttr_by_priority), "ttr_by_priority")
-        + "<h3>By category</h3>"
+        + '<div class="keep"><h3>By category</h3>'
         + _table(["Category", "Tickets timed", "Mean", "Median", "90th percentile"], rows,
                  numeric=(1, 2, 3, 4))
         + (f'<p class="caption">and {more:,} more categories.</p>' if more > 0 else "")
-        + "</section>"
+        + "</div></section>"
     )
 
 
 def _table(headers: list[str], rows: list[list[Any]], numeric: tuple[int, ...] = ()) -> str:
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    head = "".join(f'<th class="num">{e(h)}</th>' if i in numeric else f"<th>{e(h)}</th>"
+                   for i, h in enumerate(headers))
     body = "".join(
         "<tr>" + "".join(f'<td class="num">{e(v)}</td>' if i in numeric else f"<td>{e(v)}</td>"
                          for i, v in enumerate(row)) + "</tr>"
@@ -468,19 +474,19 @@ def _scenario_section(r: ReportData) -> str:
     values = r.scenario.to_dict()
     rows = [[SCENARIO_LABELS.get(k, k), _setting_text(k, v, cur), k] for k, v in values.items()]
     assumptions = [
-        f"The managed contract costs {_money(r.scenario.monthly_fee, cur, 2)} a month"
+        (f"The managed contract costs {_money(r.scenario.monthly_fee, cur, 2)} a month"
         " (price per user times users, plus price per device times devices, plus the flat fee),"
-        " and the onboarding fee once, in the first month.",
-        "Break-fix cost in a month is its break-fix spend plus, when a downtime cost per"
+        " and the onboarding fee once, in the first month."),
+        ("Break-fix cost in a month is its break-fix spend plus, when a downtime cost per"
         " user-hour is set, the cost of that month's outages; the managed scenario carries the"
-        " share of downtime cost it does not avoid.",
-        "Cumulative crossover: the first month whose running total of break-fix cost is above"
+        " share of downtime cost it does not avoid."),
+        ("Cumulative crossover: the first month whose running total of break-fix cost is above"
         " the contract's. Run-rate crossover: the first month from which the trailing 12 months"
-        " of break-fix stay above 12 months of the contract to the end of the window.",
-        "Break-even price: the price per user per month at which the contract would have cost"
-        " exactly what break-fix did over the window, other terms unchanged.",
-        "Months are calendar months in the time zone above; tickets count in the month they"
-        " were opened (time to resolve: the month they were resolved), invoices by invoice date.",
+        " of break-fix stay above 12 months of the contract to the end of the window."),
+        ("Break-even price: the price per user per month at which the contract would have cost"
+        " exactly what break-fix did over the window, other terms unchanged."),
+        ("Months are calendar months in the time zone above; tickets count in the month they"
+        " were opened (time to resolve: the month they were resolved), invoices by invoice date."),
     ]
     items = "".join(f"<li>{e(a)}</li>" for a in assumptions)
     return ('<section id="scenario"><h2>Scenario and assumptions</h2>'
@@ -503,7 +509,7 @@ def _quality_section(r: ReportData) -> str:
                  if warnings else '<p class="caption">No warnings.</p>')
     return (
         '<section id="data-quality"><h2>Data quality</h2>'
-        f'<p>{len(rows):,} files loaded: {read:,} rows read, {loaded:,} loaded,'
+        f'<p>{_n(len(rows), "file", "files")} loaded: {read:,} rows read, {loaded:,} loaded,'
         f' {rejected:,} rejected (every rejected row is kept with its reason:'
         f' <code>breakeven loads --workspace {e(r.workspace)}</code>).</p>'
         + _table(["Load", "File", "Holds", "Format", "Rows read", "Loaded", "Rejected",
@@ -520,12 +526,16 @@ def _warnings(r: ReportData) -> list[str]:
     if not s.empty:
         inc = s.incidents
         if inc.get("warnings"):
-            out.append(f"{inc['warnings']:,} tickets were resolved before they were opened:"
+            out.append(f"{_n(inc['warnings'], 'ticket was', 'tickets were')} resolved before"
+                       " they were opened:"
                        " they count as tickets but are left out of time to resolve.")
         if inc.get("open"):
-            out.append(f"{inc['open']:,} tickets are still open: counted, not timed.")
+            out.append(f"{_n(inc['open'], 'ticket is', 'tickets are')} still open: counted,"
+                       " not timed.")
         if s.downtime.get("open_outages"):
-            out.append(f"{s.downtime['open_outages']:,} outages are still open and add no"
+            out.append(f"{_n(s.downtime['open_outages'], 'outage is', 'outages are')} still"
+                       " open and adds no downtime hours yet." if s.downtime["open_outages"] == 1
+                       else f"{s.downtime['open_outages']:,} outages are still open and add no"
                        " downtime hours yet.")
         if s.currency is None and s.spend.get("source") == "invoices":
             out.append("Invoices are in several currencies, or none is given: amounts are added"
@@ -565,7 +575,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 1
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
          vertical-align: top; overflow-wrap: break-word; }
 th { background: var(--card); white-space: nowrap; }
-td.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; white-space: nowrap; }
 td.none { color: var(--muted); font-style: italic; }
 tr { break-inside: avoid; }
 code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 12px; }
@@ -577,8 +587,9 @@ footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
   .cards { grid-template-columns: repeat(3, 1fr); }
   .card .value { font-size: 17px; }
   h2, h3 { break-after: avoid; }
-  section#spend, section#downtime, section#time-to-resolve, section#scenario,
+  section#downtime, section#time-to-resolve, section#scenario,
   section#data-quality { break-before: page; border-top: 0; }
+  .keep { break-inside: avoid; }
   section h2 { border-top: 0; margin-top: 0; }
 }
 """
@@ -617,7 +628,7 @@ def figures_in(html_text: str) -> dict[str, dict[str, Any]]:
     decoder = json.JSONDecoder()
     out: dict[str, dict[str, Any]] = {}
     for m in re.finditer(r'<figure class="chart" data-chart="([^"]+)">.*?Plotly\.newPlot\(\s*'
-                         r'"[^"]+",\s*', html_text, re.S):
+                         r'"[^"]+",\s*', html_text, re.DOTALL):
         traces, end = decoder.raw_decode(html_text, m.end())
         rest = re.match(r",\s*", html_text[end:])
         layout, _ = decoder.raw_decode(html_text, end + (rest.end() if rest else 0))

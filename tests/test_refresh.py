@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_DATA
 
 from pipelines import cli, ingest, refresh, report, store, workspace
-from conftest import SAMPLE_DATA
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -276,7 +276,8 @@ def _refresh_process(data_dir: Path, source: Path, busy_wait: str,
     env = {**os.environ, "BREAKEVEN_DATA_DIR": str(data_dir), "BREAKEVEN_BUSY_WAIT": busy_wait}
     return subprocess.run([sys.executable, "-c", CLI, "refresh", "-w", "acme",
                            "--source", str(source), *extra],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+                          check=False, capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=120)
 
 
 def test_refresh_waits_for_a_busy_workspace_then_loads(data_dir: Path, source: Path,
