@@ -229,9 +229,12 @@ def html_to_pdf(html_text: str, chromium: str | None = None,
         page, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         page.write_text(html_text, encoding="utf-8")
         cmd = chromium_pdf_command(browser, page, pdf, Path(tmp) / "profile")
+        # A private HOME: Chromium writes nothing outside the temp folder (cron, systemd).
+        env = {**os.environ, "HOME": tmp, "XDG_CONFIG_HOME": f"{tmp}/config",
+               "XDG_CACHE_HOME": f"{tmp}/cache"}
         try:
-            done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(cmd, check=False, capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL, env=env)
         except subprocess.TimeoutExpired as exc:
             raise BreakevenError(f"Chromium ({browser}) did not print the PDF within"
                                  f" {timeout:.0f} s") from exc
