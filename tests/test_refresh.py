@@ -317,3 +317,98 @@ def test_refresh_gives_up_on_a_workspace_busy_too_long(data_dir: Path, source: P
     assert all("status=not_loaded" in line and "busy" in line
                for line in done.stdout.splitlines())
     assert counts(data_dir) == before
+
+
+# --- a real dashboard server reading while refresh writes -------------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def new_tickets(src: Path, dest: Path, n: int = 6) -> None:
+    """A ServiceNow export of `n` tickets not seen before (acme's first rows, renumbered)."""
+    with src.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    out = [rows[0]] + [[f"INC99{i:05d}", *row[1:]] for i, row in enumerate(rows[1:n + 1])]
+    with dest.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows(out)
+
+
+@pytest.mark.browser
+def test_refresh_while_the_dashboard_serves_the_workspace(data_dir: Path, source: Path,
+                                                          tmp_path: Path) -> None:
+    """`streamlit run dashboard/app.py` on acme, a browser reloading it over and over, and a
+    refresh in another process: the refresh succeeds and the next rerun shows the new tickets.
+    Screenshot: artifacts/refresh-while-serving.png."""
+    import urllib.request
+
+    from playwright.sync_api import Page, sync_playwright
+
+    from pipelines.cli_app import streamlit_command
+
+    assert refresh.refresh("acme", source, data_dir).exit_code == 0
+    port = _free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(streamlit_command(port, headless=True), cwd=REPO,
+                              env={**os.environ, "BREAKEVEN_DATA_DIR": str(data_dir)},
+                              stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "no streamlit"
+                time.sleep(0.2)
+
+        def tickets(page: Page) -> str:
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+            metric = page.locator('[data-testid="stMetric"]').filter(has_text="Tickets").first
+            return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                        args=["--no-sandbox", "--headless", "--disable-gpu",
+                                              "--no-first-run", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            assert tickets(page) == "2,014"
+
+            new_tickets(source / "servicenow_incidents.csv", source / "z_new_tickets.csv")
+            env = {**os.environ, "BREAKEVEN_DATA_DIR": str(data_dir),
+                   "BREAKEVEN_BUSY_WAIT": "30"}
+            writer = subprocess.Popen(
+                [sys.executable, "-c", CLI, "refresh", "-w", "acme", "--source", str(source),
+                 "--report", str(tmp_path / "r.html")],
+                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            reruns = 0
+            while writer.poll() is None:  # keep the app reading while refresh writes
+                page.reload()
+                tickets(page)
+                reruns += 1
+            out, err = writer.communicate(timeout=60)
+            assert writer.returncode == 0, err
+            assert "file=z_new_tickets.csv status=loaded rows_read=6" in out
+            page.reload()
+            assert tickets(page) == "2,020"  # the next rerun shows the new data
+            assert page.locator('[data-testid="stException"]').count() == 0
+            ARTIFACTS = REPO / "artifacts"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "refresh-while-serving.png"), full_page=True)
+            browser.close()
+        assert reruns >= 1
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
