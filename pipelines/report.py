@@ -136,14 +136,18 @@ def render_html(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: S
 
 
 def workspace_report_html(name: str, data_dir: str | Path | None, scenario: Scenario,
-                          filters: data.Filters | None = None) -> str:
+                          filters: data.Filters | None = None, *,
+                          layout: Layout = "screen") -> str:
     """The report of workspace `name`, opening (and closing) its own connection.
 
-    For callers that do not hold a connection, such as a dashboard download button whose
-    data is produced after the rerun's connection was closed.
+    For callers that do not hold a connection, such as the dashboard's download button,
+    whose data (a callable) is produced after the rerun's connection was closed:
+    `st.download_button(..., data=lambda: report.workspace_report_html(ctx.workspace,
+    ctx.data_dir, ctx.scenario, ctx.filters))`.
     """
     with workspace.connect(name, data_dir, create=False) as con:
-        return render_html(con, name, scenario, filters)
+        collected = collect(con, name, scenario, filters)
+    return html_from(collected, layout=layout)
 
 
 # --- writing ---------------------------------------------------------------------------------

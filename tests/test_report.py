@@ -231,3 +231,11 @@ def test_pdf_needs_chromium(acme_dir: Path, tmp_path: Path, monkeypatch: pytest.
                      "--out", str(tmp_path / "r.pdf")]) == 1
     assert "a PDF report needs Chromium, which was not found on PATH" in capsys.readouterr().err
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_dashboard_entry_point_matches_the_cli_report(acme_dir: Path, acme_html: str) -> None:
+    """What the dashboard's download button calls: same page, its own short connection."""
+    text = report.workspace_report_html("acme", acme_dir, Scenario())
+    assert text == acme_html
+    with workspace.connect("acme", acme_dir, read_only=True):
+        pass  # the connection was closed again: the workspace opens read-only
