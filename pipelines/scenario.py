@@ -176,8 +176,23 @@ def load_scenario(con: duckdb.DuckDBPyConnection) -> Scenario:
 
 
 def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
-    """Store `scenario` as the workspace's scenario."""
-    store.set_setting(con, SETTING_KEY, scenario.to_dict())
+    """Store `scenario` as the workspace's scenario.
+
+    A new time zone also recomputes the incidents' stored months in it (the months
+    and the setting naming their zone change together, in one transaction).
+    """
+    if store.get_setting(con, store.MONTHS_TIMEZONE) == scenario.timezone:
+        store.set_setting(con, SETTING_KEY, scenario.to_dict())
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(store.SET_MONTHS_SQL, {"tz": scenario.timezone})
+        store.set_setting(con, store.MONTHS_TIMEZONE, scenario.timezone)
+        store.set_setting(con, SETTING_KEY, scenario.to_dict())
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:

@@ -61,7 +61,11 @@ CREATE TABLE IF NOT EXISTS incidents (
     ttr_hours        DOUBLE,
     -- derived once at load: asset, else category (the recurrence key within a client)
     recurrence_key   VARCHAR,
-    load_id          INTEGER NOT NULL
+    load_id          INTEGER NOT NULL,
+    -- derived at load: the calendar months of opened_at and resolved_at in the time zone
+    -- named by setting MONTHS_TIMEZONE (last, where an upgrade's ADD COLUMN puts them)
+    opened_month     DATE,
+    resolved_month   DATE
 );
 
 CREATE TABLE IF NOT EXISTS invoice_lines (
@@ -85,6 +89,17 @@ CREATE TABLE IF NOT EXISTS settings (
     value VARCHAR NOT NULL  -- JSON
 );
 """
+
+# The setting naming the time zone of incidents.opened_month/resolved_month. Every stored
+# month is in that zone: loads compute them there, and saving a scenario with another
+# zone recomputes them all. The metrics use them only when it is the call's zone.
+MONTHS_TIMEZONE = "months_timezone"
+# SQL setting both months of every row matched by the WHERE appended to it; binds $tz.
+SET_MONTHS_SQL = (
+    "UPDATE incidents SET"
+    " opened_month = CAST(date_trunc('month', timezone($tz, opened_at)) AS DATE),"
+    " resolved_month = CAST(date_trunc('month', timezone($tz, resolved_at)) AS DATE)"
+)
 
 INCIDENT_COLUMNS = [
     "ticket_id", "client", "site", "asset", "category", "priority", "priority_raw", "title",
@@ -114,8 +129,39 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the workspace tables if they are not there yet."""
+    """Create the workspace tables if they are not there yet; upgrade older ones.
+
+    A file from before the stored months gets the two columns, filled in the time zone
+    of its stored scenario, in one transaction.
+    """
     con.execute(SCHEMA)
+    present = scalar(
+        con,
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
+        " AND column_name IN ('opened_month', 'resolved_month') AND schema_name = 'main'"
+        " AND database_name = current_database()",
+    )
+    if present == 2:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS opened_month DATE")
+        con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolved_month DATE")
+        tz = _months_timezone(con)
+        con.execute(SET_MONTHS_SQL + " WHERE opened_month IS NULL", {"tz": tz})
+        set_setting(con, MONTHS_TIMEZONE, tz)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _months_timezone(con: duckdb.DuckDBPyConnection) -> str:
+    """The time zone stored months are (to be) in: the recorded one, else the scenario's."""
+    recorded = get_setting(con, MONTHS_TIMEZONE)
+    if isinstance(recorded, str):
+        return recorded
+    return str((get_setting(con, "scenario", {}) or {}).get("timezone", "UTC"))
 
 
 # --- settings (scenario, saved mappings, keyword lists): JSON values by key ---------------
@@ -248,19 +294,25 @@ def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[in
             " WHERE i.client = s.client AND i.ticket_id = s.ticket_id"
         )
     cols = ", ".join(INCIDENT_COLUMNS)
+    tz = _months_timezone(con)
     total = scalar(
         con,
         f"""
-        INSERT INTO incidents ({cols}, ttr_hours, recurrence_key, load_id)
+        INSERT INTO incidents
+            ({cols}, ttr_hours, recurrence_key, load_id, opened_month, resolved_month)
         SELECT {cols},
                CASE WHEN resolved_at >= opened_at
                     THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END,
                coalesce(asset, category),
-               ?
+               ?,
+               CAST(date_trunc('month', timezone(?, opened_at)) AS DATE),
+               CAST(date_trunc('month', timezone(?, resolved_at)) AS DATE)
         FROM staging
         """,
-        [load_id],
+        [load_id, tz, tz],
     )
+    if get_setting(con, MONTHS_TIMEZONE) is None:
+        set_setting(con, MONTHS_TIMEZONE, tz)
     return int(total) - int(updated), int(updated)
 
 

@@ -7,7 +7,9 @@ loads them (ttr_hours from the two instants, recurrence_key = coalesce(asset, ca
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
@@ -28,8 +30,8 @@ from pipelines.metrics import (
     ttr_by_category,
     verdict,
 )
-from pipelines.metrics.facts import _day_months
-from pipelines.scenario import Scenario
+from pipelines.metrics.facts import _day_months, stored_months_timezone
+from pipelines.scenario import Scenario, save_scenario
 
 UTC = Scenario()
 
@@ -504,3 +506,141 @@ def test_metrics_json_shape_and_rounding(con) -> None:
     assert set(out["downtime"]) == {"incidents", "hours", "open_outages", "recurring_incidents",
                                     "recurring_hours", "top_recurring", "monthly"}
 
+
+
+# --- months stored at load --------------------------------------------------------------------
+
+BERLIN = Scenario(timezone="Europe/Berlin")
+
+# The DST tickets above, plus a recurring pair and an open outage; opened/resolved as instants.
+_LOADED = [
+    ("B1", "2024-03-31 22:30+00", "2024-03-31 23:30+00", "P1", "srv"),
+    ("B2", "2024-10-31 23:30+00", "2024-11-01 00:30+00", "P1", "srv"),
+    ("B3", "2024-03-30 23:00+00", "2024-03-31 02:00+00", "P1", None),
+    ("R1", "2024-05-31 22:15+00", "2024-06-01 01:00+00", "P2", "fw"),
+    ("R2", "2024-06-10 08:00+00", None, "P2", "fw"),
+    ("N1", "2024-06-30 23:00+00", "2024-06-30 21:00+00", "P3", None),
+]
+
+
+def load(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | None, str, str | None]]
+         ) -> None:
+    """Load incidents the way an ingest does (store.write_load), months included."""
+    frame = pl.DataFrame(
+        {
+            "ticket_id": [r[0] for r in rows], "client": ["acme"] * len(rows),
+            "opened_at": [r[1] for r in rows], "resolved_at": [r[2] for r in rows],
+            "priority": [r[3] for r in rows], "asset": [r[4] for r in rows],
+        }
+    ).with_columns(
+        pl.col("opened_at", "resolved_at").str.to_datetime("%Y-%m-%d %H:%M%#z", time_unit="us")
+    )
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c)
+        for c in store.INCIDENT_COLUMNS if c not in frame.columns
+    ).select(store.INCIDENT_COLUMNS).with_columns(
+        pl.col("downtime_minutes", "labour_hours").cast(pl.Float64),
+        pl.col("users_affected").cast(pl.Int32),
+        pl.col("billed_amount").cast(pl.Decimal(18, 2)),
+    )
+    summary = store.LoadSummary("t.csv", "incidents", "test", rows_read=len(rows),
+                                rows_loaded=len(rows))
+    rejects = pl.DataFrame(schema={"row_number": pl.Int64, "reason": pl.String, "raw": pl.String})
+    store.write_load(con, summary, str(len(rows)), frame, rejects, datetime.fromisoformat("2024-12-01T00:00+00:00"))
+
+
+def stored_months(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
+    rows = con.execute(
+        "SELECT ticket_id, strftime(opened_month, '%Y-%m'), strftime(resolved_month, '%Y-%m')"
+        " FROM incidents ORDER BY ticket_id"
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+@contextmanager
+def months_computed_per_call(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inside, the metrics compute months per call: the stored months' zone is forgotten."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM settings WHERE key = ?", [store.MONTHS_TIMEZONE])
+        assert stored_months_timezone(con) is None
+        yield
+    finally:
+        con.execute("ROLLBACK")
+
+
+def computed(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> dict[str, object]:
+    """metrics_json with the months computed per call."""
+    with months_computed_per_call(con):
+        return metrics_json(con, "acme", scenario)
+
+
+def test_loads_store_months_in_the_scenario_time_zone(con) -> None:
+    """Saved zone Europe/Berlin: B1 (2024-03-31 22:30 UTC) opened in April there;
+    R1 (2024-05-31 22:15 UTC) opened in June; N1 (2024-06-30 23:00 UTC) opened in July
+    and 'resolved' (before opening) on 2024-06-30 23:00 Berlin, June; R2 is open."""
+    save_scenario(con, BERLIN)
+    load(con, _LOADED)
+    assert stored_months_timezone(con) == "Europe/Berlin"
+    assert stored_months(con) == {
+        "B1": ("2024-04", "2024-04"), "B2": ("2024-11", "2024-11"),
+        "B3": ("2024-03", "2024-03"), "N1": ("2024-07", "2024-06"),
+        "R1": ("2024-06", "2024-06"), "R2": ("2024-06", None),
+    }
+
+
+@pytest.mark.parametrize("stored_tz", ["UTC", "Europe/Berlin"])
+def test_stored_months_give_the_figures_computed_months_give(con, stored_tz: str) -> None:
+    """Same JSON from the stored months as from months computed per call, with and
+    without filters; a call in another zone (a --scenario file) computes its months."""
+    save_scenario(con, Scenario(timezone=stored_tz))
+    load(con, _LOADED)
+    for scenario in (UTC, BERLIN):
+        assert metrics_json(con, "acme", scenario) == computed(con, scenario)
+    out = metrics_json(con, "acme", BERLIN)
+    by_month = {m["month"]: m["incidents"] for m in out["downtime"]["monthly"]}
+    assert (by_month["2024-03"], by_month["2024-04"], by_month["2024-06"]) == (1, 1, 2)
+    assert out["incidents"] == {"total": 6, "resolved": 5, "open": 1, "warnings": 1}
+    filters = Filters(month_from="2024-04", month_to="2024-06", client="acme")
+    for scenario in (UTC, BERLIN):
+        fast = (time_to_resolve(con, scenario, filters), downtime(con, scenario, filters),
+                spend(con, scenario, filters))
+        with months_computed_per_call(con):
+            slow = (time_to_resolve(con, scenario, filters), downtime(con, scenario, filters),
+                    spend(con, scenario, filters))
+        for a, b in ((fast[0].monthly, slow[0].monthly), (fast[0].by_priority, slow[0].by_priority),
+                     (fast[1].monthly, slow[1].monthly), (fast[2].monthly, slow[2].monthly)):
+            assert a.to_dicts() == b.to_dicts()
+        assert fast[0].stats == slow[0].stats and fast[1].totals == slow[1].totals
+
+
+def test_saving_another_time_zone_recomputes_the_stored_months(con) -> None:
+    """Loaded in UTC: B1 in March; saving Europe/Berlin moves it to April, and back."""
+    load(con, _LOADED)
+    assert stored_months_timezone(con) == "UTC"
+    assert stored_months(con)["B1"] == ("2024-03", "2024-03")
+    save_scenario(con, BERLIN)
+    assert stored_months_timezone(con) == "Europe/Berlin"
+    assert stored_months(con)["B1"] == ("2024-04", "2024-04")
+    assert metrics_json(con, "acme", BERLIN) == computed(con, BERLIN)
+    save_scenario(con, Scenario(timezone="UTC", per_user=90))
+    assert stored_months(con)["B1"] == ("2024-03", "2024-03")
+    save_scenario(con, Scenario(timezone="UTC", per_user=95))  # same zone: months untouched
+    assert stored_months_timezone(con) == "UTC"
+
+
+def test_a_workspace_from_before_the_stored_months_is_upgraded(con) -> None:
+    """Read as it is (read-only), its months are computed per call; ensure_schema adds
+    and fills the columns in the stored scenario's zone."""
+    store.set_setting(con, "scenario", BERLIN.to_dict())
+    load(con, _LOADED)
+    expected = metrics_json(con, "acme", BERLIN)
+    con.execute("DELETE FROM settings WHERE key = ?", [store.MONTHS_TIMEZONE])
+    con.execute("ALTER TABLE incidents DROP COLUMN opened_month")
+    con.execute("ALTER TABLE incidents DROP COLUMN resolved_month")
+    assert stored_months_timezone(con) is None
+    assert metrics_json(con, "acme", BERLIN) == expected
+    store.ensure_schema(con)
+    assert stored_months_timezone(con) == "Europe/Berlin"
+    assert stored_months(con)["B1"] == ("2024-04", "2024-04")
+    assert metrics_json(con, "acme", BERLIN) == expected

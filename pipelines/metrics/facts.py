@@ -28,10 +28,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from pipelines import store
 from pipelines.errors import SettingError
 from pipelines.scenario import Scenario
 
@@ -141,18 +143,24 @@ def analysis_window(
 
 @dataclass(frozen=True)
 class Facts:
-    """Temp tables of per-incident facts for one call: built once, read by every family.
+    """The per-incident facts of one call, shared by every family.
 
-    `table`, every incident opened in the window: priority, category, om (local month
-    opened), rm (local month resolved), ttr_hours, resolved, warning, labour_hours,
-    billed_amount. `downtime_table`, its downtime incidents: client, recurrence_key,
-    opened_at, om, hours (NULL when none), open_outage, recurring, users (users_affected
-    or the scenario default). Two tables because downtime rows are few and need the
-    wide columns; writing those for every incident was the largest cost.
+    `tickets` is the SQL of a subquery (use it as `FROM ({f.tickets})` and bind `f.params`,
+    which `f.frame`/`f.rows` do): every incident opened in the window with priority,
+    category, om (local month opened), rm (local month resolved), ttr_hours, resolved,
+    warning, labour_hours, billed_amount. It reads `incidents` directly, so a call writes
+    no per-incident copy; the months are the stored `opened_month`/`resolved_month` when
+    they are in the call's time zone, else computed on the fly.
+
+    `downtime_table` is a temp table of its downtime incidents (a small share): client,
+    recurrence_key, opened_at, om, hours (NULL when none), open_outage, recurring, users
+    (users_affected or the scenario default). It is materialised because recurrence needs
+    a window function over the client's history, which one computation should serve.
     """
 
     con: duckdb.DuckDBPyConnection
-    table: str
+    tickets: str
+    params: dict[str, object]
     downtime_table: str
     start: date
     end: date
@@ -162,6 +170,19 @@ class Facts:
     @property
     def months(self) -> pl.DataFrame:
         return month_frame(self.start, self.end)
+
+    def bound(self, sql: str, extra: dict[str, object] | None = None) -> dict[str, object]:
+        """The parameters `sql` uses, from `params` and `extra` (DuckDB refuses unused ones)."""
+        values = {**self.params, **(extra or {})}
+        return {k: v for k, v in values.items() if re.search(rf"\${k}\b", sql)}
+
+    def frame(self, sql: str, extra: dict[str, object] | None = None) -> pl.DataFrame:
+        """The result of `sql` (which may read `tickets`) as a Polars frame."""
+        return self.con.sql(sql, params=self.bound(sql, extra)).pl()
+
+    def rows(self, sql: str, extra: dict[str, object] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of `sql` (which may read `tickets`), fully fetched."""
+        return self.con.execute(sql, self.bound(sql, extra)).fetchall()
 
 
 def _month_of(ts: str, day: str) -> str:
@@ -178,34 +199,60 @@ def _day_index(ts: str) -> str:
     return f"nullif(greatest(epoch_us({ts}) // 86400000000 - $lo_day + 1, 0), 0)"
 
 
+def _computed_month(ts: str) -> str:
+    """SQL for the local month of instant `ts` from the day lists (NULL outside them)."""
+    return _month_of(ts, _day_index(ts))
+
+
+def _month_columns(stored: bool) -> tuple[str, str]:
+    """SQL for (month opened, month resolved): the stored columns when they are in the
+    call's time zone (computed only for rows loaded without them), else computed."""
+    if stored:
+        return (
+            f"coalesce(opened_month, {_computed_month('opened_at')})",
+            f"coalesce(resolved_month, {_computed_month('resolved_at')})",
+        )
+    return _computed_month("opened_at"), _computed_month("resolved_at")
+
+
+def stored_months_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The time zone of the stored `opened_month`/`resolved_month`, None when not stored.
+
+    None for a workspace file written before the columns existed (opened read-only, so
+    not upgraded yet) and for one whose months were never computed.
+    """
+    has_columns = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
+        " AND column_name = 'resolved_month' AND schema_name = 'main'"
+        " AND database_name = current_database()"
+    ).fetchall()[0][0]
+    if not has_columns:
+        return None
+    tz = store.get_setting(con, store.MONTHS_TIMEZONE)
+    return tz if isinstance(tz, str) else None
+
+
 # Every incident opened in the window: what TTR, counts and ticket-based spend read.
-_TICKETS_SQL = f"""
-CREATE TEMP TABLE {{table}} AS
+# rm is the month of resolved_at wherever that falls; figures dated by it are reported
+# only for months of the window (the callers join onto the window's months).
+_TICKETS_SQL = """
 SELECT * FROM (
-    SELECT priority, category,
-           {_month_of("opened_at", "od")} AS om,
-           -- NULL also when resolved outside the window: such months are not reported
-           {_month_of("resolved_at", "rd")} AS rm,
-           ttr_hours,
+    SELECT priority, category, {om} AS om, {rm} AS rm, ttr_hours,
            resolved_at IS NOT NULL AS resolved,
            coalesce(resolved_at < opened_at, false) AS warning,
            labour_hours, billed_amount
-    FROM (
-        SELECT *, {_day_index("opened_at")} AS od, {_day_index("resolved_at")} AS rd
-        FROM incidents
-        WHERE $client::VARCHAR IS NULL OR client = $client
-    )
+    FROM incidents
+    WHERE $client::VARCHAR IS NULL OR client = $client
 ) WHERE om BETWEEN $start AND $end
 """
 
 # The downtime incidents opened in the window (a small share of all incidents), with
 # their hours and recurrence. The recurrence window runs over the client's whole
 # history, so an outage just before the window still makes one inside it recur.
-_DOWNTIME_SQL = f"""
-CREATE TEMP TABLE {{table}} AS
+_DOWNTIME_SQL = """
+CREATE TEMP TABLE {table} AS
 SELECT * FROM (
-    SELECT client, recurrence_key, opened_at,
-           {_month_of("opened_at", _day_index("opened_at"))} AS om,
+    SELECT client, recurrence_key, opened_at, {om} AS om,
            CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
                 ELSE ttr_hours END AS hours,
            downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
@@ -265,26 +312,28 @@ def prepared(
     if dates is None:
         yield None
         return
-    table = f"breakeven_facts_{uuid.uuid4().hex}"
-    common = {
+    om, rm = _month_columns(stored_months_timezone(con) == scenario.timezone)
+    params: dict[str, object] = {
         "client": filters.client, "start": dates[0], "end": dates[1],
         **_day_months(con, scenario.timezone, dates[0], dates[1]),
     }
+    table = f"breakeven_downtime_{uuid.uuid4().hex}"
+    f = Facts(
+        con, _TICKETS_SQL.format(om=om, rm=rm), params, table, dates[0], dates[1],
+        scenario, filters,
+    )
     try:
-        con.execute(_TICKETS_SQL.format(table=table), common)
-        con.execute(
-            _DOWNTIME_SQL.format(table=table + "_down"),
+        f.rows(
+            _DOWNTIME_SQL.format(table=table, om=om),
             {
-                **common,
                 "prios": list(scenario.outage_priorities),
                 "recur_us": scenario.recurrence_days * 86_400_000_000,
                 "users_default": scenario.users_affected_default,
             },
         )
-        yield Facts(con, table, table + "_down", dates[0], dates[1], scenario, filters)
+        yield f
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-        con.execute(f"DROP TABLE IF EXISTS {table}_down")
 
 
 @contextmanager
@@ -317,8 +366,8 @@ def incident_counts(
     with using(con, scenario, filters, facts) as f:
         if f is None:
             return {"total": 0, "resolved": 0, "open": 0, "warnings": 0}
-        row = con.execute(
-            f"SELECT count(*), count(*) FILTER (resolved), count(*) FILTER (NOT resolved),"
-            f" count(*) FILTER (warning) FROM {f.table}"
-        ).fetchall()[0]
+        row = f.rows(
+            "SELECT count(*), count(*) FILTER (resolved), count(*) FILTER (NOT resolved),"
+            f" count(*) FILTER (warning) FROM ({f.tickets})"
+        )[0]
     return {"total": row[0], "resolved": row[1], "open": row[2], "warnings": row[3]}

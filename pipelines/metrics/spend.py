@@ -26,7 +26,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from pipelines.metrics.facts import Facts, Filters, frame, month_text, using
+from pipelines.metrics.facts import Facts, Filters, month_text, using
 from pipelines.scenario import Scenario
 
 ZERO = Decimal(0)
@@ -81,8 +81,7 @@ def spend(
                 pl.DataFrame(schema=_MONTHLY_SCHEMA), None, None, None, fee,
             )
         source, spend_sql, params = _source(con, f)
-        monthly = frame(
-            con,
+        monthly = f.frame(
             f"""
             WITH months AS (
                 SELECT CAST(range AS DATE) AS month
@@ -155,16 +154,16 @@ def _source(con: duckdb.DuckDBPyConnection, f: Facts) -> tuple[str, str, dict[st
         )
         return "invoices", sql, {**inv, "kinds": kinds}
     ticket_month = "CASE WHEN resolved THEN rm ELSE om END"
-    row = con.execute(f"SELECT count(billed_amount) FROM {f.table}").fetchall()[0]
+    row = f.rows(f"SELECT count(billed_amount) FROM ({f.tickets})")[0]
     if row[0]:
         sql = (
             f"SELECT {ticket_month} AS month, sum(billed_amount) AS amount"
-            f" FROM {f.table} GROUP BY 1"
+            f" FROM ({f.tickets}) GROUP BY 1"
         )
         return "billed_amount", sql, {}
     sql = (
         f"SELECT {ticket_month} AS month, sum(labour_hours) * $hourly_rate AS amount"
-        f" FROM {f.table} GROUP BY 1"
+        f" FROM ({f.tickets}) GROUP BY 1"
     )
     return "labour_hours", sql, {"hourly_rate": f.scenario.hourly_rate}
 
