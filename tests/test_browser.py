@@ -200,3 +200,17 @@ def test_screenshot_the_upload_preview(browser: Browser, demo_server: Server) ->
     settle(page)
     page.screenshot(path=str(SCREENSHOTS / "data-upload-preview.png"), full_page=True)
     page.close()
+
+
+def test_the_overview_offers_the_report_as_a_download(browser: Browser,
+                                                      demo_server: Server) -> None:
+    page = open_page(browser)
+    goto(page, demo_server.url, "")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the report (HTML)").click()
+    path = info.value.path()
+    html = Path(path).read_text(encoding="utf-8")
+    assert info.value.suggested_filename == "breakeven-acme.html"
+    assert "Break-fix has cost more than the managed offer since 2024-04" in html
+    assert html.count("Plotly.newPlot") == 8
+    page.close()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import ui
-from pipelines import charts
+from pipelines import charts, report
 
 ctx = ui.context()
 st.title("Overview" + (f": {ctx.workspace}" if ctx.workspace else ""))
@@ -37,3 +37,13 @@ if ui.require_data(ctx):
     fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur)
     ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
                                               "cumulative_managed"), "overview_cumulative")
+    # The same report `breakeven report` writes; built only when clicked, on its own
+    # short connection (this rerun's connection is closed by then).
+    st.download_button(
+        "Download the report (HTML)",
+        data=lambda: report.workspace_report_html(ctx.workspace, ctx.data_dir, ctx.scenario,
+                                                  ctx.filters),
+        file_name=f"breakeven-{ctx.workspace}.html", mime="text/html", key="report_download",
+        icon=":material/description:", on_click="ignore",
+        help="One self-contained file (verdict, charts, scenario, data quality) that opens"
+             " with no network.")
