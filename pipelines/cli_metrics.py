@@ -69,16 +69,16 @@ def summary_text(m: dict[str, Any]) -> str:
         m["verdict"],
         "",
         f"workspace {m['workspace']}, {w['start']} to {w['end']}",
-        f"  tickets        {inc['total']:,} ({inc['resolved']:,} resolved, {inc['open']:,} open,"
-        f" {inc['warnings']:,} resolved before opened)",
-        f"  time to resolve median {num(ttr['median_hours'], ' h')}, p90"
-        f" {num(ttr['p90_hours'], ' h')}, mean {num(ttr['mean_hours'], ' h')}",
-        f"  downtime       {down['incidents']:,} incidents, {num(down['hours'], ' h')};"
+        (f"  tickets        {inc['total']:,} ({inc['resolved']:,} resolved, {inc['open']:,} open,"
+        f" {inc['warnings']:,} resolved before opened)"),
+        (f"  time to resolve median {num(ttr['median_hours'], ' h')}, p90"
+        f" {num(ttr['p90_hours'], ' h')}, mean {num(ttr['mean_hours'], ' h')}"),
+        (f"  downtime       {down['incidents']:,} incidents, {num(down['hours'], ' h')};"
         f" recurring {down['recurring_incidents']:,} ({share:.0f}% of hours);"
-        f" {down['open_outages']:,} open outages",
-        f"  spend          break-fix {num(sp['breakfix_total'])} vs managed"
+        f" {down['open_outages']:,} open outages"),
+        (f"  spend          break-fix {num(sp['breakfix_total'])} vs managed"
         f" {num(sp['managed_total'])} (from {sp['source']}; managed fee"
-        f" {num(sp['monthly_fee'])}/month)",
+        f" {num(sp['monthly_fee'])}/month)"),
     ]
     if down["top_recurring"]:
         top = down["top_recurring"][0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -22,7 +22,7 @@ _MARKERS = ["", "?", "n/a", "na", "null", "none", "nil", "-", "--", "nan", "#n/a
 NULL_MARKERS = sorted({v for m in _MARKERS for v in (m, m.upper(), m.title(), m.capitalize())}
                       | {"NaN", "N/a"})
 # Spreadsheet and PSA placeholders (1899-12-30, 1900-01-01) and anything before them.
-PLACEHOLDER_BEFORE = datetime(1900, 1, 2, tzinfo=timezone.utc)
+PLACEHOLDER_BEFORE = datetime(1900, 1, 2, tzinfo=UTC)
 UTC = pl.Datetime("us", "UTC")
 STAGED_MONEY = pl.Decimal(38, 6)  # DuckDB rounds half away from zero to DECIMAL(18,2)
 CENTS = pl.Decimal(18, 2)
@@ -262,9 +262,9 @@ def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -
     A separator followed by other than three digits at the end of a value is a decimal
     separator. With no such value, a semicolon-delimited file is taken as decimal-comma.
     """
-    if not any(s.str.contains(",", literal=True).any() for s in columns.values()):
-        if delimiter != ";":
-            return False
+    has_comma = any(s.str.contains(",", literal=True).any() for s in columns.values())
+    if not has_comma and delimiter != ";":
+        return False
     comma = dot = 0
     for s in columns.values():
         v = s.drop_nulls().str.replace_all(_CURRENCY, "").str.strip_chars("()-+")

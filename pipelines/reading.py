@@ -201,8 +201,8 @@ def _read_ragged(
         if len(record) > width and any(c.strip() for c in record[width:]):
             rejects.append((
                 row_number,
-                f"row has {len(record)} fields but the header has {width}"
-                " (a delimiter or quote inside a value?)",
+                (f"row has {len(record)} fields but the header has {width}"
+                " (a delimiter or quote inside a value?)"),
                 delimiter.join(record),
             ))
             continue

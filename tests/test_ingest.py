@@ -156,15 +156,15 @@ def test_placeholder_dates_are_null_not_rejects(tmp_path: Path, data_dir: Path) 
     [
         ("empty.csv", "empty.csv: the file is empty; export again with at least one row of data"),
         ("header_only.csv", "header_only.csv: the file has a header row but no data rows"),
-        ("binary_junk.csv", "binary_junk.csv: this is not a text export (it contains binary"
-         " data); export the tickets or invoices as CSV or .xlsx"),
-        ("ambiguous_dates.csv", "ambiguous_dates.csv: cannot tell whether dates like"
+        ("binary_junk.csv", ("binary_junk.csv: this is not a text export (it contains binary"
+         " data); export the tickets or invoices as CSV or .xlsx")),
+        ("ambiguous_dates.csv", ("ambiguous_dates.csv: cannot tell whether dates like"
          " '03/04/2024' ('Created') are day-first or month-first (no day above 12 in the"
-         " file); pass --day-first or --month-first"),
-        ("no_columns.csv", "no_columns.csv: no recognisable tickets or invoices columns (found:"
+         " file); pass --day-first or --month-first")),
+        ("no_columns.csv", ("no_columns.csv: no recognisable tickets or invoices columns (found:"
          " colour, size, weight); name them with --map ticket_id=HEADER --map opened_at=HEADER"
          " (tickets) or --map invoice_date=HEADER --map amount=HEADER (invoices), or pick"
-         " --format (see: breakeven formats)"),
+         " --format (see: breakeven formats)")),
     ],
 )
 def test_bad_files_are_refused_and_nothing_is_written(name: str, message: str,

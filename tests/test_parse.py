@@ -1,6 +1,6 @@
 """Value parsing: money, dates, durations, priorities, missing markers."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -49,7 +49,7 @@ def test_missing_markers_are_null() -> None:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
