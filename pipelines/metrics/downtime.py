@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.metrics.facts import Facts, Filters, frame, using
+from pipelines.metrics.facts import Facts, Filters, using
 from pipelines.scenario import Scenario
 
 _TOTALS = ("incidents", "hours", "open_outages", "recurring_incidents", "recurring_hours")
@@ -56,39 +56,61 @@ def downtime(
                             "hours": pl.Float64}
                 ),
             )
-        rows = frame(
-            con,
+        # One statement, so the recurrence window runs once and nothing is written: the
+        # downtime incidents of the window (with `recurring`, looked up over the whole
+        # history before QUALIFY keeps the window's) feed the months and the top keys.
+        # `part` tells the result's rows apart: the totals, each month, each top key.
+        rows = f.frame(
             f"""
-            SELECT om AS month, count(*) AS incidents,
-                   coalesce(sum(hours), 0) AS hours,
-                   count(*) FILTER (open_outage) AS open_outages,
-                   count(*) FILTER (recurring) AS recurring_incidents,
-                   coalesce(sum(hours) FILTER (recurring), 0) AS recurring_hours
-            FROM {f.downtime_table}
-            GROUP BY GROUPING SETS ((), (om))
+            WITH d AS MATERIALIZED (
+                SELECT client, recurrence_key, om, hours, open_outage,
+                       recurrence_key IS NOT NULL AND coalesce(
+                           epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER (
+                               PARTITION BY client, recurrence_key ORDER BY opened_at, ticket_id
+                           ) <= $recur_us, false) AS recurring
+                FROM ({f.downtime_history})
+                QUALIFY om BETWEEN $start AND $end
+            ), sums AS (
+                SELECT om AS month, count(*) AS incidents,
+                       coalesce(sum(hours), 0) AS hours,
+                       count(*) FILTER (open_outage) AS open_outages,
+                       count(*) FILTER (recurring) AS recurring_incidents,
+                       coalesce(sum(hours) FILTER (recurring), 0) AS recurring_hours
+                FROM d GROUP BY GROUPING SETS ((), (om))
+            ), top AS (
+                SELECT client, recurrence_key AS key, count(*) AS incidents,
+                       coalesce(sum(hours), 0) AS hours
+                FROM d WHERE recurrence_key IS NOT NULL
+                GROUP BY client, recurrence_key HAVING count(*) >= 2
+                ORDER BY incidents DESC, hours DESC, client, key
+                LIMIT $limit
+            )
+            SELECT CASE WHEN month IS NULL THEN 'total' ELSE 'month' END AS part, month,
+                   NULL AS client, NULL AS key, incidents, hours, open_outages,
+                   recurring_incidents, recurring_hours
+            FROM sums
+            UNION ALL
+            SELECT 'top', NULL, client, key, incidents, hours, NULL, NULL, NULL FROM top
             """,
-        )
-        top = frame(
-            con,
-            f"""
-            SELECT client, recurrence_key AS key, count(*) AS incidents,
-                   coalesce(sum(hours), 0) AS hours
-            FROM {f.downtime_table} WHERE recurrence_key IS NOT NULL
-            GROUP BY client, recurrence_key HAVING count(*) >= 2
-            ORDER BY incidents DESC, hours DESC, client, key
-            LIMIT $limit
-            """,
-            {"limit": limit},
+            {"limit": limit, "recur_us": scenario.recurrence_days * 86_400_000_000},
         )
         months = f.months
-    overall = rows.filter(pl.col("month").is_null())
+    overall = rows.filter(pl.col("part") == "total")
     totals = (
         overall.select(_TOTALS).row(0, named=True) if overall.height else dict.fromkeys(_TOTALS, 0)
     )
     monthly = (
-        months.join(rows.filter(pl.col("month").is_not_null()), on="month", how="left")
-        .drop("open_outages")
-        .fill_null(0)
+        months.join(
+            rows.filter(pl.col("part") == "month").select(
+                "month", "incidents", "hours", "recurring_incidents", "recurring_hours"
+            ),
+            on="month", how="left",
+        ).fill_null(0)
+    )
+    top = (
+        rows.filter(pl.col("part") == "top")
+        .select("client", "key", "incidents", "hours")
+        .sort(["incidents", "hours", "client", "key"], descending=[True, True, False, False])
     )
     return DowntimeResult(totals, monthly, top)
 
@@ -106,12 +128,11 @@ def downtime_by_day(
             return pl.DataFrame(
                 schema={"day": pl.Date, "incidents": pl.Int64, "hours": pl.Float64}
             )
-        return frame(
-            con,
+        return f.frame(
             f"""
             SELECT CAST(timezone($tz, opened_at) AS DATE) AS day, count(*) AS incidents,
                    coalesce(sum(hours), 0) AS hours
-            FROM {f.downtime_table}
+            FROM ({f.downtime})
             GROUP BY day ORDER BY day
             """,
             {"tz": f.scenario.timezone},

@@ -23,7 +23,6 @@ Decisions where METRICS.md is silent (see also each family's module):
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,25 +142,29 @@ def analysis_window(
 
 @dataclass(frozen=True)
 class Facts:
-    """The per-incident facts of one call, shared by every family.
+    """The per-incident facts of one call, as SQL every family reads; nothing is copied.
 
-    `tickets` is the SQL of a subquery (use it as `FROM ({f.tickets})` and bind `f.params`,
-    which `f.frame`/`f.rows` do): every incident opened in the window with priority,
-    category, om (local month opened), rm (local month resolved), ttr_hours, resolved,
-    warning, labour_hours, billed_amount. It reads `incidents` directly, so a call writes
-    no per-incident copy; the months are the stored `opened_month`/`resolved_month` when
-    they are in the call's time zone, else computed on the fly.
+    Each is a subquery over `incidents` (use it as `FROM ({f.tickets})`, and run the
+    statement with `f.frame`/`f.rows`, which bind `params`). Months are the stored
+    `opened_month`/`resolved_month` when they are in the call's time zone, else computed.
 
-    `downtime_table` is a temp table of its downtime incidents (a small share): client,
-    recurrence_key, opened_at, om, hours (NULL when none), open_outage, recurring, users
-    (users_affected or the scenario default). It is materialised because recurrence needs
-    a window function over the client's history, which one computation should serve.
+    * `tickets`: every incident opened in the window: priority, category, om (local month
+      opened), rm (local month resolved, wherever that falls), ttr_hours, resolved,
+      warning, labour_hours, billed_amount.
+    * `downtime_history`: every downtime incident of the (client-filtered) history, also
+      outside the window, which recurrence looks back over: client, recurrence_key,
+      ticket_id, opened_at, om, hours (NULL when none), open_outage, users
+      (users_affected or the scenario default).
+    * `downtime`: those of `downtime_history` opened in the window.
+
+    Writing these to temp tables cost more than re-reading `incidents` (DuckDB compresses
+    what a temp table holds), so each family scans what it needs, once.
     """
 
     con: duckdb.DuckDBPyConnection
     tickets: str
+    downtime_history: str
     params: dict[str, object]
-    downtime_table: str
     start: date
     end: date
     scenario: Scenario
@@ -171,17 +174,21 @@ class Facts:
     def months(self) -> pl.DataFrame:
         return month_frame(self.start, self.end)
 
+    @property
+    def downtime(self) -> str:
+        return f"SELECT * FROM ({self.downtime_history}) WHERE om BETWEEN $start AND $end"
+
     def bound(self, sql: str, extra: dict[str, object] | None = None) -> dict[str, object]:
         """The parameters `sql` uses, from `params` and `extra` (DuckDB refuses unused ones)."""
         values = {**self.params, **(extra or {})}
         return {k: v for k, v in values.items() if re.search(rf"\${k}\b", sql)}
 
     def frame(self, sql: str, extra: dict[str, object] | None = None) -> pl.DataFrame:
-        """The result of `sql` (which may read `tickets`) as a Polars frame."""
+        """The result of `sql` (which may read the facts) as a Polars frame."""
         return self.con.sql(sql, params=self.bound(sql, extra)).pl()
 
     def rows(self, sql: str, extra: dict[str, object] | None = None) -> list[tuple[Any, ...]]:
-        """The rows of `sql` (which may read `tickets`), fully fetched."""
+        """The rows of `sql` (which may read the facts), fully fetched."""
         return self.con.execute(sql, self.bound(sql, extra)).fetchall()
 
 
@@ -199,28 +206,9 @@ def _day_index(ts: str) -> str:
     return f"nullif(greatest(epoch_us({ts}) // 86400000000 - $lo_day + 1, 0), 0)"
 
 
-def _computed_month(ts: str) -> str:
-    """SQL for the local month of instant `ts` from the day lists (NULL outside them)."""
-    return _month_of(ts, _day_index(ts))
-
-
-def _month_columns(stored: bool) -> tuple[str, str]:
-    """SQL for (month opened, month resolved): the stored columns when they are in the
-    call's time zone (computed only for rows loaded without them), else computed."""
-    if stored:
-        return (
-            f"coalesce(opened_month, {_computed_month('opened_at')})",
-            f"coalesce(resolved_month, {_computed_month('resolved_at')})",
-        )
-    return _computed_month("opened_at"), _computed_month("resolved_at")
-
-
 def stored_months_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The time zone of the stored `opened_month`/`resolved_month`, None when not stored.
-
-    None for a workspace file written before the columns existed (opened read-only, so
-    not upgraded yet) and for one whose months were never computed.
-    """
+    """The time zone of the stored `opened_month`/`resolved_month`; None when the file
+    has no such columns (written before them, opened read-only) or no zone recorded."""
     has_columns = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
         " AND column_name = 'resolved_month' AND schema_name = 'main'"
@@ -232,9 +220,31 @@ def stored_months_timezone(con: duckdb.DuckDBPyConnection) -> str | None:
     return tz if isinstance(tz, str) else None
 
 
-# Every incident opened in the window: what TTR, counts and ticket-based spend read.
-# rm is the month of resolved_at wherever that falls; figures dated by it are reported
-# only for months of the window (the callers join onto the window's months).
+def _stored_months_usable(con: duckdb.DuckDBPyConnection, tz: str) -> bool:
+    """True when every incident's stored months are there and in time zone `tz`.
+
+    Loads fill them; a row written some other way (an older tool, a test) leaves them
+    NULL, and then the call computes months rather than trust them.
+    """
+    if stored_months_timezone(con) != tz:
+        return False
+    missing = con.execute(
+        "SELECT count(*) FROM incidents WHERE opened_month IS NULL"
+        " OR (resolved_month IS NULL AND resolved_at IS NOT NULL)"
+    ).fetchall()[0][0]
+    return not missing
+
+
+def _month_columns(stored: bool) -> tuple[str, str]:
+    """SQL for (month opened, month resolved): stored columns, or computed from day lists."""
+    if stored:
+        return "opened_month", "resolved_month"
+    return (
+        _month_of("opened_at", _day_index("opened_at")),
+        _month_of("resolved_at", _day_index("resolved_at")),
+    )
+
+
 _TICKETS_SQL = """
 SELECT * FROM (
     SELECT priority, category, {om} AS om, {rm} AS rm, ttr_hours,
@@ -246,26 +256,16 @@ SELECT * FROM (
 ) WHERE om BETWEEN $start AND $end
 """
 
-# The downtime incidents opened in the window (a small share of all incidents), with
-# their hours and recurrence. The recurrence window runs over the client's whole
-# history, so an outage just before the window still makes one inside it recur.
 _DOWNTIME_SQL = """
-CREATE TEMP TABLE {table} AS
-SELECT * FROM (
-    SELECT client, recurrence_key, opened_at, {om} AS om,
-           CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
-                ELSE ttr_hours END AS hours,
-           downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
-           recurrence_key IS NOT NULL AND coalesce(
-               epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER (
-                   PARTITION BY client, recurrence_key ORDER BY opened_at, ticket_id
-               ) <= $recur_us, false) AS recurring,
-           coalesce(users_affected, $users_default) AS users
-    FROM incidents
-    WHERE ($client::VARCHAR IS NULL OR client = $client)
-      AND coalesce(downtime_minutes > 0
-                   OR (downtime_minutes IS NULL AND list_contains($prios, priority)), false)
-) WHERE om BETWEEN $start AND $end
+SELECT client, recurrence_key, ticket_id, opened_at, {om} AS om,
+       CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
+            ELSE ttr_hours END AS hours,
+       downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
+       coalesce(users_affected, $users_default) AS users
+FROM incidents
+WHERE ($client::VARCHAR IS NULL OR client = $client)
+  AND coalesce(downtime_minutes > 0
+               OR (downtime_minutes IS NULL AND list_contains($prios, priority)), false)
 """
 
 
@@ -307,33 +307,24 @@ def _day_months(
 def prepared(
     con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters = NO_FILTERS
 ) -> Iterator[Facts | None]:
-    """Build the facts of one call (None when the window is empty), and drop them after."""
+    """The facts of one call (None when the window is empty)."""
     dates = _window_dates(con, scenario, filters)
     if dates is None:
         yield None
         return
-    om, rm = _month_columns(stored_months_timezone(con) == scenario.timezone)
+    stored = _stored_months_usable(con, scenario.timezone)
+    om, rm = _month_columns(stored)
     params: dict[str, object] = {
         "client": filters.client, "start": dates[0], "end": dates[1],
-        **_day_months(con, scenario.timezone, dates[0], dates[1]),
+        "prios": list(scenario.outage_priorities),
+        "users_default": scenario.users_affected_default,
     }
-    table = f"breakeven_downtime_{uuid.uuid4().hex}"
-    f = Facts(
-        con, _TICKETS_SQL.format(om=om, rm=rm), params, table, dates[0], dates[1],
-        scenario, filters,
+    if not stored:
+        params.update(_day_months(con, scenario.timezone, dates[0], dates[1]))
+    yield Facts(
+        con, _TICKETS_SQL.format(om=om, rm=rm), _DOWNTIME_SQL.format(om=om), params,
+        dates[0], dates[1], scenario, filters,
     )
-    try:
-        f.rows(
-            _DOWNTIME_SQL.format(table=table, om=om),
-            {
-                "prios": list(scenario.outage_priorities),
-                "recur_us": scenario.recurrence_days * 86_400_000_000,
-                "users_default": scenario.users_affected_default,
-            },
-        )
-        yield f
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 @contextmanager

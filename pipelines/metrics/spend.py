@@ -89,7 +89,7 @@ def spend(
             ), spend AS ({spend_sql}),
             cost AS (
                 SELECT om AS month, sum(hours * users) AS person_hours
-                FROM {f.downtime_table} GROUP BY om
+                FROM ({f.downtime}) GROUP BY om
             ), m AS (
                 SELECT months.month,
                        coalesce(CAST(spend.amount AS DECIMAL(38,4)), 0) AS spend,
