@@ -644,3 +644,16 @@ def test_a_workspace_from_before_the_stored_months_is_upgraded(con) -> None:
     assert stored_months_timezone(con) == "Europe/Berlin"
     assert stored_months(con)["B1"] == ("2024-04", "2024-04")
     assert metrics_json(con, "acme", BERLIN) == expected
+
+
+def test_rows_without_stored_months_make_the_call_compute_them(con) -> None:
+    """A row written without months (by hand, by an older tool) is not trusted to the
+    stored months of the others: B9 opened 2024-06-30 22:30 UTC is July in Berlin."""
+    save_scenario(con, BERLIN)
+    load(con, _LOADED)
+    ticket(con, "B9", "2024-06-30 22:30+00", "2024-06-30 23:00+00", priority="P1", asset="srv")
+    assert stored_months(con)["B9"] == (None, None)
+    out = metrics_json(con, "acme", BERLIN)
+    assert out == computed(con, BERLIN)
+    by_month = {m["month"]: m["incidents"] for m in out["downtime"]["monthly"]}
+    assert (by_month["2024-06"], by_month["2024-07"]) == (2, 1)

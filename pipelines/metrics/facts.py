@@ -5,6 +5,9 @@ Decisions where METRICS.md is silent (see also each family's module):
 * Months are calendar months of `scenario.timezone`; an instant's month is that of
   its wall time there (`timezone(tz, ts)`), so DST changes move no incident across
   a month unless its wall time does. Invoice dates are dates and keep their month.
+  Loads store each incident's months (`opened_month`, `resolved_month`) in the zone
+  store.MONTHS_TIMEZONE names; a call in that zone reads them, a call in another zone
+  (a --scenario file) computes them from per-day lists (`_day_months`), same result.
 * The window (section 2) is computed on the data that passes the client filter, then
   narrowed to `Filters.month_from`/`month_to`; None when nothing is left.
 * Tickets belong to the window when the month of `opened_at` is in it; invoice lines
@@ -169,6 +172,10 @@ class Facts:
     end: date
     scenario: Scenario
     filters: Filters
+    # False when months are computed per row (another zone than the stored months', or a
+    # file not upgraded yet): then a statement reading `tickets` several times should
+    # materialise what it needs once.
+    months_stored: bool = True
 
     @property
     def months(self) -> pl.DataFrame:
@@ -323,7 +330,7 @@ def prepared(
         params.update(_day_months(con, scenario.timezone, dates[0], dates[1]))
     yield Facts(
         con, _TICKETS_SQL.format(om=om, rm=rm), _DOWNTIME_SQL.format(om=om), params,
-        dates[0], dates[1], scenario, filters,
+        dates[0], dates[1], scenario, filters, months_stored=stored,
     )
 
 
