@@ -9,6 +9,9 @@ Decisions where METRICS.md is silent:
 * `top_recurring` lists at most `limit` keys (default 10) among those with two or
   more downtime incidents in the window; ties by hours, then client, then key.
 * `downtime_by_day` puts an incident's hours on the local day it was opened.
+* Hours are added with compensated (Kahan) summation, `fsum`, so a figure does not
+  depend on the order parallel threads add rows in (a plain float sum could move a
+  rounded 2-decimal figure by 0.01 from one run to the next).
 """
 
 from __future__ import annotations
@@ -72,14 +75,14 @@ def downtime(
                 QUALIFY om BETWEEN $start AND $end
             ), sums AS (
                 SELECT om AS month, count(*) AS incidents,
-                       coalesce(sum(hours), 0) AS hours,
+                       coalesce(fsum(hours), 0) AS hours,
                        count(*) FILTER (open_outage) AS open_outages,
                        count(*) FILTER (recurring) AS recurring_incidents,
-                       coalesce(sum(hours) FILTER (recurring), 0) AS recurring_hours
+                       coalesce(fsum(hours) FILTER (recurring), 0) AS recurring_hours
                 FROM d GROUP BY GROUPING SETS ((), (om))
             ), top AS (
                 SELECT client, recurrence_key AS key, count(*) AS incidents,
-                       coalesce(sum(hours), 0) AS hours
+                       coalesce(fsum(hours), 0) AS hours
                 FROM d WHERE recurrence_key IS NOT NULL
                 GROUP BY client, recurrence_key HAVING count(*) >= 2
                 ORDER BY incidents DESC, hours DESC, client, key
@@ -131,7 +134,7 @@ def downtime_by_day(
         return f.frame(
             f"""
             SELECT CAST(timezone($tz, opened_at) AS DATE) AS day, count(*) AS incidents,
-                   coalesce(sum(hours), 0) AS hours
+                   coalesce(fsum(hours), 0) AS hours
             FROM ({f.downtime})
             GROUP BY day ORDER BY day
             """,

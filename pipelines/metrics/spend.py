@@ -9,7 +9,8 @@ Decisions where METRICS.md is silent:
 * Ticket spend lands in the month of `resolved_at` (of `opened_at` while open), and
   only when that month is inside the window.
 * Money is DECIMAL. Amounts derived from measured hours (labour, downtime cost) are
-  rounded to 4 decimals per month before they join the decimal sums.
+  rounded to 4 decimals per month before they join the decimal sums; their hours are
+  added with `fsum` (compensated), so the cents do not depend on the order of rows.
 * `breakfix_total` and `managed_total` are the window's cumulative totals. The
   break-even price solves cumulative managed == cumulative break-fix for per_user:
   per_user + (breakfix_total - managed_total) / (users * months), floored at 0;
@@ -88,7 +89,7 @@ def spend(
                 FROM range($start, $after, INTERVAL 1 MONTH)
             ), spend AS ({spend_sql}),
             cost AS (
-                SELECT om AS month, sum(hours * users) AS person_hours
+                SELECT om AS month, fsum(hours * users) AS person_hours
                 FROM ({f.downtime}) GROUP BY om
             ), m AS (
                 SELECT months.month,
@@ -162,7 +163,7 @@ def _source(con: duckdb.DuckDBPyConnection, f: Facts) -> tuple[str, str, dict[st
         )
         return "billed_amount", sql, {}
     sql = (
-        f"SELECT {ticket_month} AS month, sum(labour_hours) * $hourly_rate AS amount"
+        f"SELECT {ticket_month} AS month, fsum(labour_hours) * $hourly_rate AS amount"
         f" FROM ({f.tickets}) GROUP BY 1"
     )
     return "labour_hours", sql, {"hourly_rate": f.scenario.hourly_rate}
