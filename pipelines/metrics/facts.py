@@ -183,6 +183,7 @@ class Facts:
 
     @property
     def downtime(self) -> str:
+        """SQL of the downtime incidents opened in the window (see the class docstring)."""
         return f"SELECT * FROM ({self.downtime_history}) WHERE om BETWEEN $start AND $end"
 
     def bound(self, sql: str, extra: dict[str, object] | None = None) -> dict[str, object]:
