@@ -96,18 +96,32 @@ def ingest_file(
         )
         sha = digest.result()
     with connect(workspace, data_dir) as con:
-        earlier = store.find_identical_load(con, sha)
-        if earlier is not None:
-            report(1.0, f"{name}: already loaded")
-            return store.LoadSummary(
-                name, prepared.kind, prepared.detection.profile.name,
-                rows_read=prepared.rows_read,
-                rows_loaded=prepared.rows_read - prepared.rejects.height,
-                rows_rejected=prepared.rejects.height, status="unchanged",
-                message=f"identical to load {earlier}; nothing changed",
-            )
-        report(0.8, f"writing {prepared.rows.height:,} rows")
-        summary = load_prepared(con, prepared, sha, started, mapping)
+        return load_unless_loaded(con, prepared, sha, started, mapping, report)
+
+
+def load_unless_loaded(
+    con: duckdb.DuckDBPyConnection,
+    prepared: Prepared,
+    sha: str,
+    started: datetime,
+    user_map: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> store.LoadSummary:
+    """Load a prepared file, or report "unchanged" when a byte-identical file was loaded."""
+    report = progress or (lambda f, msg: None)
+    name = prepared.file_name
+    earlier = store.find_identical_load(con, sha)
+    if earlier is not None:
+        report(1.0, f"{name}: already loaded")
+        return store.LoadSummary(
+            name, prepared.kind, prepared.detection.profile.name,
+            rows_read=prepared.rows_read,
+            rows_loaded=prepared.rows_read - prepared.rejects.height,
+            rows_rejected=prepared.rejects.height, status="unchanged",
+            message=f"identical to load {earlier}; nothing changed",
+        )
+    report(0.8, f"writing {prepared.rows.height:,} rows of {name}")
+    summary = load_prepared(con, prepared, sha, started, user_map or None)
     report(1.0, f"{name}: loaded")
     return summary
 

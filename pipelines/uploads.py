@@ -21,7 +21,14 @@ import polars as pl
 from pipelines import store
 from pipelines.errors import BreakevenError, SettingError
 from pipelines.formats import FIELDS, REQUIRED, detect
-from pipelines.ingest import Prepared, Progress, load_context, load_prepared, prepare, sha256_of
+from pipelines.ingest import (
+    Prepared,
+    Progress,
+    load_context,
+    load_unless_loaded,
+    prepare,
+    sha256_of,
+)
 from pipelines.reading import read_table
 
 UPLOAD_DIR = "uploads"
@@ -152,20 +159,7 @@ def load(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: str, 
     started = datetime.now(UTC)
     report(0.05, f"reading {name}")
     prepared = _prepare(path, name, workspace, con, kind, user_map, date_order, report)
-    sha = sha256_of(path)
-    earlier = store.find_identical_load(con, sha)
-    if earlier is not None:
-        report(1.0, f"{name}: already loaded")
-        return store.LoadSummary(
-            name, prepared.kind, prepared.detection.profile.name,
-            rows_read=prepared.rows_read,
-            rows_loaded=prepared.rows_read - prepared.rejects.height,
-            rows_rejected=prepared.rejects.height, status="unchanged",
-            message=f"identical to load {earlier}; nothing changed")
-    report(0.8, f"writing {prepared.rows.height:,} rows of {name}")
-    summary = load_prepared(con, prepared, sha, started, user_map or None)
-    report(1.0, f"{name}: loaded")
-    return summary
+    return load_unless_loaded(con, prepared, sha256_of(path), started, user_map, report)
 
 
 def check_date_order(value: str | None) -> str | None:
