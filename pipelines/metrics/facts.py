@@ -261,7 +261,7 @@ SELECT * FROM (
            labour_hours, billed_amount
     FROM incidents
     WHERE $client::VARCHAR IS NULL OR client = $client
-) WHERE om BETWEEN $start AND $end
+){in_window}
 """
 
 _DOWNTIME_SQL = """
@@ -329,8 +329,13 @@ def prepared(
     }
     if not stored:
         params.update(_day_months(con, scenario.timezone, dates[0], dates[1]))
+    # Without --from/--to the window runs from the first to the last month of the
+    # (client-filtered) data, so every incident is opened in it: no month to compute.
+    narrowed = filters.month_from is not None or filters.month_to is not None
+    in_window = " WHERE om BETWEEN $start AND $end" if narrowed else ""
+    tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window)
     yield Facts(
-        con, _TICKETS_SQL.format(om=om, rm=rm), _DOWNTIME_SQL.format(om=om), params,
+        con, tickets, _DOWNTIME_SQL.format(om=om), params,
         dates[0], dates[1], scenario, filters, months_stored=stored,
     )
 
