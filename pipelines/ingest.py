@@ -229,7 +229,10 @@ def _rejects(raw: RawTable, reasons: pl.Series) -> pl.DataFrame:
 
 def _latest_per_ticket(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """One row per (client, ticket_id): the latest update, else the last row in the file."""
-    if rows["ticket_id"].n_unique() == rows.height:
+    ids = rows["ticket_id"]
+    # Exports sorted by ticket number are unique when strictly increasing: a cheap check.
+    if rows.height < 2 or (ids.slice(1) > ids.slice(0, rows.height - 1)).all() or (
+            ids.n_unique() == rows.height):
         return rows, 0
     latest = (rows.sort(["__updated", ROW], nulls_last=False)
               .unique(subset=["client", "ticket_id"], keep="last", maintain_order=False)
@@ -253,8 +256,16 @@ class _Reader:
         used = {s.header for sources in detection.mapping.values() for s in sources}
         used |= {s.header for s in self.updated_sources}
         used |= set(self._present(profile.rule_columns()))
-        # Every used column is cleaned once, all in one parallel pass.
-        self.clean = self.frame.select(parse.clean_text(h) for h in sorted(used))
+        typed = {s.header for f in TYPED_FIELDS for s in detection.mapping.get(f, [])}
+        typed |= {s.header for s in self.updated_sources}
+        text = sorted(used - typed)
+        padded = self.frame.select(parse.has_padding(h) for h in text).row(0) if text else ()
+        trim = {h for h, pad in zip(text, padded, strict=True) if pad}
+        # Every used column is cleaned once, all in one parallel pass. Text is trimmed only
+        # in columns that have padded values (most exports have none); dates and numbers
+        # only lose their missing-value markers: their parsers trim what needs trimming.
+        self.clean = self.frame.select(
+            parse.clean_text(h) if h in trim else parse.drop_markers(h) for h in sorted(used))
         self.skip_reason, self.carried = self._skipped_rows()
         date_fields = ("opened_at", "resolved_at", "invoice_date")
         date_cols = {s.header: self._text(s.header) for f in date_fields

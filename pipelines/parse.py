@@ -36,6 +36,13 @@ def drop_markers(col: str) -> pl.Expr:
                                ).alias(col)
 
 
+def has_padding(col: str) -> pl.Expr:
+    """Whether any value of the column starts or ends with a space or tab."""
+    c = pl.col(col)
+    return (c.str.starts_with(" ") | c.str.ends_with(" ") | c.str.starts_with("\t")
+            | c.str.ends_with("\t")).any().alias(col)
+
+
 def clean_text(col: str) -> pl.Expr:
     """Trimmed text, NULL for the missing-value markers (`?`, `N/A`, `null`, `-`, empty...)."""
     return pl.col(col).str.strip_chars().replace(NULL_MARKERS, None).alias(col)

@@ -248,3 +248,16 @@ def test_invoice_amount_from_quantity_and_unit_price(tmp_path: Path, data_dir: P
     assert (s.rows_loaded, s.rows_rejected) == (2, 1)
     assert query(data_dir, "SELECT line_no, amount FROM invoice_lines ORDER BY 1") == [
         (1, Decimal("142.50")), (2, Decimal("7.01"))]
+
+
+def test_padded_text_is_trimmed_and_padded_markers_are_empty(tmp_path: Path,
+                                                            data_dir: Path) -> None:
+    f = tmp_path / "padded.csv"
+    f.write_text("Ticket Number,Created,Client,Asset,Billable Amount\n"
+                 "P-1, 2024-01-02 10:00 ,  Acme Ltd ,\tNAS-1, 12.50 \n"
+                 "P-2,2024-01-03 10:00, ? , N/A ,  \n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (2, 0)
+    assert query(data_dir, "SELECT ticket_id, client, asset, billed_amount FROM incidents"
+                 " ORDER BY 1") == [("P-1", "Acme Ltd", "NAS-1", Decimal("12.50")),
+                                    ("P-2", "t", None, None)]
