@@ -121,7 +121,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 format_name=args.format, user_map=_parse_map(args.map) or None,
                 date_order=_date_order(args), **context)
     d = p.detection
-    info = {
+    info: dict[str, Any] = {
         "file": p.file_name, "kind": d.kind, "format": d.profile.name,
         "format_title": d.profile.title, "detected_by": d.how, "encoding": p.raw.encoding,
         "delimiter": p.raw.delimiter, "header_row": p.raw.header_row,

@@ -320,7 +320,7 @@ class _Reader:
     def _label(self, fld: str) -> str:
         return " / ".join(f"'{s.header}'" for s in self._sources(fld)) or fld
 
-    def _nulls(self, name: str, dtype: pl.DataType) -> pl.Series:
+    def _nulls(self, name: str, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
         return pl.repeat(None, self.height, dtype=dtype, eager=True).alias(name)
 
     def _flag(self, mask: pl.Series, message: str, value: pl.Series | None = None) -> None:
@@ -369,7 +369,7 @@ class _Reader:
                                     ).to_series() if placeholder.any() else parsed)
             placeholders.append(placeholder.fill_null(False) | (parsed.is_null() & ~bad))
         if not values:
-            return self._nulls(fld, parse.UTC)
+            return self._nulls(fld, parse.INSTANT)
         out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
         if required:
             empty = pl.select(pl.all_horizontal(placeholders)).to_series()

@@ -7,6 +7,7 @@ kind whose keyword appears in the text wins, in the order contract, parts, labou
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -51,7 +52,7 @@ def _pattern(words: list[str]) -> str:
 def _classify(text: pl.Series, keywords: dict[str, list[str]],
               defaults: bool = True) -> pl.Series:
     low = text.str.to_lowercase()
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
+    expr: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
     # The workspace's own words first, so they can override a default.
     for table in (keywords, DEFAULT_KEYWORDS) if defaults else (keywords,):
         for kind in ("contract", "parts", "labour", "other"):

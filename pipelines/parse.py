@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 
@@ -23,7 +24,7 @@ NULL_MARKERS = sorted({v for m in _MARKERS for v in (m, m.upper(), m.title(), m.
                       | {"NaN", "N/a"})
 # Spreadsheet and PSA placeholders (1899-12-30, 1900-01-01) and anything before them.
 PLACEHOLDER_BEFORE = datetime(1900, 1, 2, tzinfo=UTC)
-UTC = pl.Datetime("us", "UTC")
+INSTANT = pl.Datetime("us", "UTC")  # an instant, as Polars holds it
 STAGED_MONEY = pl.Decimal(38, 6)  # DuckDB rounds half away from zero to DECIMAL(18,2)
 CENTS = pl.Decimal(18, 2)
 
@@ -166,7 +167,7 @@ def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
         out = slow if out is None else pl.select(pl.when(todo).then(slow).otherwise(out)
                                                  ).to_series()
     if out is None:
-        out = pl.repeat(None, len(raw), dtype=UTC, eager=True)
+        out = pl.repeat(None, len(raw), dtype=INSTANT, eager=True)
     if not keep_placeholders:
         out = pl.select(pl.when(out < PLACEHOLDER_BEFORE).then(None).otherwise(out)).to_series()
     return out.alias(raw.name)
@@ -175,8 +176,8 @@ def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
 def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
     best, best_hits = None, 0
     for fmt in formats:
-        dtype = UTC if "z" in fmt else pl.Datetime("us")
-        hits = sample.str.strptime(dtype, fmt, strict=False).is_not_null().sum()
+        dtype = INSTANT if "z" in fmt else pl.Datetime("us")
+        hits = int(sample.str.strptime(dtype, fmt, strict=False).is_not_null().sum())
         if hits > best_hits:
             best, best_hits = fmt, hits
             if hits == sample.len():
@@ -186,7 +187,7 @@ def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
 
 def _strptime(raw: pl.Series, fmt: str, tz: str) -> pl.Series:
     if "z" in fmt:
-        return raw.str.strptime(UTC, fmt, strict=False)
+        return raw.str.strptime(INSTANT, fmt, strict=False)
     naive = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
     return _localise(naive, tz)
 
@@ -218,7 +219,7 @@ def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Serie
         pieces.append(pl.DataFrame({"y": y, "m": m, "d": d, "H": g["g4"], "M": g["g5"],
                                     "S": g["g6"], "ampm": g["g7"], "off": g["g8"]}))
     if not pieces:
-        return pl.Series(raw.name, [None] * len(raw), dtype=UTC)
+        return pl.repeat(None, len(raw), dtype=INSTANT, eager=True).alias(raw.name)
     parts = pieces[0]
     for p in pieces[1:]:
         parts = parts.with_columns(
@@ -356,10 +357,11 @@ def normalise_priorities(raw: pl.Series, value_map: dict[str, str] | None = None
 def normalise_priority(raw: pl.Expr, value_map: dict[str, str] | None = None) -> pl.Expr:
     """`P1`..`P5` from a raw priority (METRICS.md section 1), NULL when unknown."""
     low = raw.str.to_lowercase()
-    expr = pl.when(raw.str.contains(r"[1-5]")).then(pl.lit("P") + raw.str.extract(r"([1-5])", 1))
+    expr: Any = pl.when(raw.str.contains(r"[1-5]")).then(
+        pl.lit("P") + raw.str.extract(r"([1-5])", 1))
     for pattern, p in PRIORITY_WORDS:
         expr = expr.when(low.str.contains(pattern)).then(pl.lit(p))
-    result = expr.otherwise(None)
+    result: pl.Expr = expr.otherwise(None)
     if value_map:
         mapped = low.replace_strict({k.lower(): v for k, v in value_map.items()}, default=None,
                                     return_dtype=pl.Utf8)

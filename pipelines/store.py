@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -275,7 +275,7 @@ def write_load(
             [
                 load_id, summary.file, sha256, summary.kind, summary.format, summary.rows_read,
                 summary.rows_loaded, summary.rows_rejected, inserted, updated, summary.warnings,
-                started_at, datetime.now(timezone.utc), summary.status, summary.message or None,
+                started_at, datetime.now(UTC), summary.status, summary.message or None,
             ],
         )
         _before_commit(con)

@@ -14,9 +14,9 @@ from pipelines import store, uploads
 from pipelines.errors import BreakevenError
 
 NONE = "(none)"
-KIND_LABELS = {"detected": "Detect from the header", "incidents": "Tickets (incidents)",
+KIND_LABELS: dict[str, str] = {"detected": "Detect from the header", "incidents": "Tickets (incidents)",
                "invoices": "Invoice lines"}
-ORDER_LABELS = {"file": "Decide from the file", "day-first": "Day first (31/01/2024)",
+ORDER_LABELS: dict[str, str] = {"file": "Decide from the file", "day-first": "Day first (31/01/2024)",
                 "month-first": "Month first (01/31/2024)"}
 FIELD_LABELS = {"ticket_id": "ticket id", "opened_at": "opened at", "resolved_at": "resolved at",
                 "downtime_minutes": "downtime minutes", "users_affected": "users affected",
@@ -54,9 +54,9 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
         st.subheader(name)
         c1, c2 = st.columns(2)
         kind_choice = c1.selectbox("The file holds", list(KIND_LABELS), key=f"kind_{i}",
-                                   format_func=KIND_LABELS.get)
+                                   format_func=KIND_LABELS.__getitem__)
         order_choice = c2.selectbox("Dates with the year last", list(ORDER_LABELS),
-                                    key=f"date_order_{i}", format_func=ORDER_LABELS.get,
+                                    key=f"date_order_{i}", format_func=ORDER_LABELS.__getitem__,
                                     help="Used only when the file cannot tell (no day above"
                                          " 12) and its format does not say.")
         kind = None if kind_choice == "detected" else kind_choice

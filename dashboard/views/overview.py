@@ -41,7 +41,7 @@ if ui.require_data(ctx):
     # short connection (this rerun's connection is closed by then).
     st.download_button(
         "Download the report (HTML)",
-        data=lambda: report.workspace_report_html(ctx.workspace, ctx.data_dir, ctx.scenario,
+        data=lambda: report.workspace_report_html(str(ctx.workspace), ctx.data_dir, ctx.scenario,
                                                   ctx.filters),
         file_name=f"breakeven-{ctx.workspace}.html", mime="text/html", key="report_download",
         icon=":material/description:", on_click="ignore",

@@ -180,7 +180,7 @@ def map_columns(profile: Profile, headers: list[str]) -> dict[str, list[Source]]
     taken: set[str] = set()
     mapping: dict[str, list[Source]] = {}
     for fld, alternatives in profile.columns.items():
-        sources = []
+        sources: list[Source] = []
         for alt in alternatives:
             name, scale = _split_scale(alt)
             header = by_norm.get(norm(name))
