@@ -98,14 +98,22 @@ def _col(frame: pl.DataFrame, name: str) -> list[Any]:
     return frame.get_column(name).to_list()
 
 
-def _mark_month(fig: go.Figure, month: date | None, text: str) -> None:
-    """A dashed vertical line at `month` with a label (shape + annotation: safe on date axes)."""
+def _mark_month(fig: go.Figure, months: list[Any], month: date | None, text: str) -> None:
+    """A dashed vertical line at `month` with a label (shape + annotation: safe on date axes).
+
+    The x axis is pinned to the plotted months, and the label sits on the side of the line
+    with more room, so a late crossover neither widens the axis nor runs off the chart.
+    """
+    if months:
+        fig.update_xaxes(range=[months[0], months[-1]])
     if month is None:
         return
     fig.add_shape(type="line", x0=month, x1=month, xref="x", y0=0, y1=1, yref="paper",
                   line={"color": COLOURS["marker"], "dash": "dash", "width": 1.5})
+    late = month in months and months.index(month) > len(months) / 2
     fig.add_annotation(x=month, y=1, xref="x", yref="paper", text=text, showarrow=False,
-                       xanchor="left", yanchor="top", xshift=4,
+                       xanchor="right" if late else "left", yanchor="top",
+                       xshift=-4 if late else 4,
                        bgcolor="rgba(255,255,255,0.85)", font={"size": 12})
 
 
@@ -127,7 +135,8 @@ def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
             line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
                   else "dot"},
             hovertemplate=_money_hover(currency)))
-    _mark_month(fig, crossover, f"Break-fix dearer from {crossover:%b %Y}" if crossover else "")
+    _mark_month(fig, _col(monthly, "month"), crossover,
+                f"Break-fix dearer from {crossover:%b %Y}" if crossover else "")
     return _layout(fig, title, "Month", money_title("Cumulative cost", currency))
 
 
@@ -171,7 +180,7 @@ def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
             line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
                   else "dot"},
             hovertemplate=_money_hover(currency)))
-    _mark_month(fig, crossover,
+    _mark_month(fig, _col(monthly, "month"), crossover,
                 f"Run rate dearer from {crossover:%b %Y}" if crossover else "")
     return _layout(fig, title, "Month (12 months ending)",
                    money_title("Cost over the last 12 months", currency))
