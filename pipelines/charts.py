@@ -119,25 +119,34 @@ def _mark_month(fig: go.Figure, months: list[Any], month: date | None, text: str
 
 # --- spend ---------------------------------------------------------------------------------
 
-def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
-                     currency: str | None) -> go.Figure:
-    """Cumulative break-fix vs cumulative managed cost per month, the crossover marked.
-
-    `monthly`: month, cumulative_breakfix, cumulative_managed.
-    """
-    title = "Cumulative cost: break-fix vs managed contract"
+def _breakfix_vs_managed(monthly: pl.DataFrame, columns: tuple[str, str],
+                         crossover: date | None, label: str, title: str, x_title: str,
+                         y_title: str, currency: str | None) -> go.Figure:
+    """Break-fix (solid) against managed (dotted) over the months, `crossover` marked."""
     if monthly.is_empty():
         return _empty(title, "No spend in the selected months")
     fig = go.Figure()
-    for col, key in (("cumulative_breakfix", "breakfix"), ("cumulative_managed", "managed")):
+    for col, key in zip(columns, ("breakfix", "managed"), strict=True):
         fig.add_trace(go.Scatter(
             x=_col(monthly, "month"), y=_col(monthly, col), name=LABELS[key], mode="lines",
             line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
                   else "dot"},
             hovertemplate=_money_hover(currency)))
     _mark_month(fig, _col(monthly, "month"), crossover,
-                f"Break-fix dearer from {crossover:%b %Y}" if crossover else "")
-    return _layout(fig, title, "Month", money_title("Cumulative cost", currency))
+                f"{label} from {crossover:%b %Y}" if crossover else "")
+    return _layout(fig, title, x_title, money_title(y_title, currency))
+
+
+def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
+                     currency: str | None) -> go.Figure:
+    """Cumulative break-fix vs cumulative managed cost per month, the crossover marked.
+
+    `monthly`: month, cumulative_breakfix, cumulative_managed.
+    """
+    return _breakfix_vs_managed(
+        monthly, ("cumulative_breakfix", "cumulative_managed"), crossover,
+        "Break-fix dearer", "Cumulative cost: break-fix vs managed contract", "Month",
+        "Cumulative cost", currency)
 
 
 def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
@@ -170,20 +179,10 @@ def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
 
     `monthly`: month, ttm_breakfix, ttm_managed.
     """
-    title = "Trailing 12 months: break-fix vs managed contract"
-    if monthly.is_empty():
-        return _empty(title, "No spend in the selected months")
-    fig = go.Figure()
-    for col, key in (("ttm_breakfix", "breakfix"), ("ttm_managed", "managed")):
-        fig.add_trace(go.Scatter(
-            x=_col(monthly, "month"), y=_col(monthly, col), name=LABELS[key], mode="lines",
-            line={"color": COLOURS[key], "width": 3, "dash": "solid" if key == "breakfix"
-                  else "dot"},
-            hovertemplate=_money_hover(currency)))
-    _mark_month(fig, _col(monthly, "month"), crossover,
-                f"Run rate dearer from {crossover:%b %Y}" if crossover else "")
-    return _layout(fig, title, "Month (12 months ending)",
-                   money_title("Cost over the last 12 months", currency))
+    return _breakfix_vs_managed(
+        monthly, ("ttm_breakfix", "ttm_managed"), crossover, "Run rate dearer",
+        "Trailing 12 months: break-fix vs managed contract", "Month (12 months ending)",
+        "Cost over the last 12 months", currency)
 
 
 # --- downtime ------------------------------------------------------------------------------
