@@ -185,11 +185,11 @@ def test_a_mapping_given_once_is_remembered_for_the_same_header(tmp_path: Path,
                                                                 data_dir: Path) -> None:
     f1 = tmp_path / "odd1.csv"
     f2 = tmp_path / "odd2.csv"
-    f1.write_text("Job,Logged On,Kit\nJ-1,2024-02-01 09:00,Router\n")
-    f2.write_text("Job,Logged On,Kit\nJ-2,2024-02-02 09:00,Switch\n")
+    f1.write_text("Docket,Stamp,Kit\nJ-1,2024-02-01 09:00,Router\n")
+    f2.write_text("Docket,Stamp,Kit\nJ-2,2024-02-02 09:00,Switch\n")
     with pytest.raises(InputError):
         ingest_file(f1, "t", data_dir)
-    user_map = {"ticket_id": "Job", "opened_at": "Logged On", "asset": "Kit"}
+    user_map = {"ticket_id": "Docket", "opened_at": "Stamp", "asset": "Kit"}
     ingest_file(f1, "t", data_dir, kind="incidents", mapping=user_map)
     s = ingest_file(f2, "t", data_dir)
     assert s.inserted == 1
@@ -261,3 +261,16 @@ def test_padded_text_is_trimmed_and_padded_markers_are_empty(tmp_path: Path,
     assert query(data_dir, "SELECT ticket_id, client, asset, billed_amount FROM incidents"
                  " ORDER BY 1") == [("P-1", "Acme Ltd", "NAS-1", Decimal("12.50")),
                                     ("P-2", "t", None, None)]
+
+
+def test_a_small_tracker_export_with_common_header_names(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "jobs.csv"
+    f.write_text("Job #,Customer,Date Logged,Date Closed,Problem,Engineer Hours,Charge (£),Machine\n"
+                 "J1,Bob's Bakery,14/03/2024 09:00,14/03/2024 12:00,Till broken,3,£270.00,TILL-1\n"
+                 "J2,Bob's Bakery,02/04/2024 10:00,,Wifi down,,,\n", encoding="utf-8")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.format, s.rows_loaded, s.rows_rejected) == ("generic", 2, 0)
+    assert query(data_dir, "SELECT ticket_id, client, asset, labour_hours, billed_amount,"
+                 " ttr_hours FROM incidents ORDER BY 1") == [
+        ("J1", "Bob's Bakery", "TILL-1", 3.0, Decimal("270.00"), 3.0),
+        ("J2", "Bob's Bakery", None, None, None, None)]
