@@ -75,7 +75,7 @@ def summary_text(m: dict[str, Any]) -> str:
         f" {num(ttr['p90_hours'], ' h')}, mean {num(ttr['mean_hours'], ' h')}"),
         (f"  downtime       {down['incidents']:,} incidents, {num(down['hours'], ' h')};"
         f" recurring {down['recurring_incidents']:,} ({share:.0f}% of hours);"
-        f" {down['open_outages']:,} open outages"),
+        f" {down['open_outages']:,} open outage{'' if down['open_outages'] == 1 else 's'}"),
         (f"  spend          break-fix {num(sp['breakfix_total'])} vs managed"
         f" {num(sp['managed_total'])} (from {sp['source']}; managed fee"
         f" {num(sp['monthly_fee'])}/month)"),
