@@ -7,69 +7,22 @@ never skip, without it. Screenshots go to `artifacts/` (git-ignored).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLE_DATA, load_sample
+from conftest import CHROMIUM_ARGS, REPO, SAMPLE_DATA, Server, load_sample
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from pipelines import workspace
-from pipelines.cli_app import streamlit_command
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = REPO / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = {"overview": "", "spend": "spend", "downtime": "downtime",
          "time-to-resolve": "time-to-resolve", "data": "data"}
 CHART_COUNT = {"overview": 1, "spend": 3, "downtime": 3, "time-to-resolve": 2, "data": 0}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A `streamlit run dashboard/app.py` subprocess serving one data directory."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        env = {**os.environ, workspace.DATA_DIR_ENV: str(data_dir)}
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(streamlit_command(self.port, headless=True), env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"streamlit did not start; see {log}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
 
 
 @pytest.fixture(scope="module")

@@ -321,14 +321,6 @@ def test_refresh_gives_up_on_a_workspace_busy_too_long(data_dir: Path, source: P
 
 # --- a real dashboard server reading while refresh writes -------------------------------------
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def new_tickets(src: Path, dest: Path, n: int = 6) -> None:
     """A ServiceNow export of `n` tickets not seen before (acme's first rows, renumbered)."""
     with src.open(newline="", encoding="utf-8") as f:
@@ -344,29 +336,12 @@ def test_refresh_while_the_dashboard_serves_the_workspace(data_dir: Path, source
     """`streamlit run dashboard/app.py` on acme, a browser reloading it over and over, and a
     refresh in another process: the refresh succeeds and the next rerun shows the new tickets.
     Screenshot: artifacts/refresh-while-serving.png."""
-    import urllib.request
-
+    from conftest import CHROMIUM_ARGS, Server
     from playwright.sync_api import Page, sync_playwright
 
-    from pipelines.cli_app import streamlit_command
-
     assert refresh.refresh("acme", source, data_dir).exit_code == 0
-    port = _free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(streamlit_command(port, headless=True), cwd=REPO,
-                              env={**os.environ, "BREAKEVEN_DATA_DIR": str(data_dir)},
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
+    server = Server(data_dir, tmp_path / "streamlit.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "no streamlit"
-                time.sleep(0.2)
-
         def tickets(page: Page) -> str:
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
             metric = page.locator('[data-testid="stMetric"]').filter(has_text="Tickets").first
@@ -374,11 +349,10 @@ def test_refresh_while_the_dashboard_serves_the_workspace(data_dir: Path, source
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                        args=["--no-sandbox", "--headless", "--disable-gpu",
-                                              "--no-first-run", "--disable-sync"])
+                                        args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.set_default_timeout(60_000)
-            page.goto(url)
+            page.goto(server.url)
             assert tickets(page) == "2,014"
 
             new_tickets(source / "servicenow_incidents.csv", source / "z_new_tickets.csv")
@@ -405,10 +379,4 @@ def test_refresh_while_the_dashboard_serves_the_workspace(data_dir: Path, source
             browser.close()
         assert reruns >= 1
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        server.stop()
