@@ -7,6 +7,7 @@ the CLI's `inspect` and the dashboard's preview show exactly what a load would d
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import duckdb
 import polars as pl
 
 from pipelines import parse, store
-from pipelines.errors import BreakevenError, InputError, SettingError
+from pipelines.errors import SettingError
 from pipelines.formats import Detection, Source, detect, header_fingerprint, norm
 from pipelines.invoice_kinds import classify_kinds, load_keywords
 from pipelines.reading import ROW, RawTable, read_table
@@ -552,25 +553,9 @@ def _content_keys(date: pl.Series, client: pl.Series, description: pl.Series,
 
 def _currency_from_header(sources: list[Source]) -> str | None:
     """`amount_gbp`, `Amount (USD)` -> the ISO code in the header, when there is one."""
-    import re
     for s in sources:
         m = re.search(r"(?i)\b(gbp|usd|eur|aud|cad|nzd|chf|zar|sek|nok|dkk|jpy|inr|sgd)\b",
                       s.header.replace("_", " "))
         if m:
             return m.group(1).upper()
     return None
-
-
-def ingest_files(paths: list[Path], workspace: str, data_dir: str | Path | None = None,
-                 **options: Any) -> list[store.LoadSummary]:
-    """Load several files in turn; a file that fails is reported, the others still load."""
-    out = []
-    for path in paths:
-        try:
-            out.append(ingest_file(path, workspace, data_dir, **options))
-        except (InputError, SettingError) as exc:
-            out.append(store.LoadSummary(path.name, options.get("kind") or "", "",
-                                         status="failed", message=str(exc)))
-        except BreakevenError:
-            raise
-    return out
