@@ -63,7 +63,7 @@ def build(path: Path, n: int) -> None:
                     ELSE opened + ttr END,
                CASE WHEN hash(i * 19) % 100 < 3 THEN (hash(i * 23) % 480)::DOUBLE END,
                CASE WHEN hash(i * 29) % 100 < 20 THEN (1 + hash(i) % 50)::INTEGER END,
-               0.25 * (1 + hash(i * 31) % 32), NULL, NULL, NULL, 1, NULL, NULL
+               0.25 * (1 + hash(i * 31) % 32), NULL, NULL, NULL, 1, NULL, NULL, NULL
         FROM x
         """
     )

@@ -30,7 +30,7 @@ Progress = Callable[[float, str], None]
 MAPPING_PREFIX = "mapping:"
 TYPED_FIELDS = ("opened_at", "resolved_at", "invoice_date", "downtime_minutes", "users_affected",
                 "labour_hours", "billed_amount", "quantity", "unit_price", "amount", "tax",
-                "line_no")
+                "line_no", "responded_at", "response_minutes")
 
 
 @dataclass
@@ -268,13 +268,13 @@ class _Reader:
         self.clean = self.frame.select(
             parse.clean_text(h) if h in trim else parse.drop_markers(h) for h in sorted(used))
         self.skip_reason, self.carried = self._skipped_rows()
-        date_fields = ("opened_at", "resolved_at", "invoice_date")
+        date_fields = ("opened_at", "resolved_at", "invoice_date", "responded_at")
         date_cols = {s.header: self._text(s.header) for f in date_fields
                      for s in detection.mapping.get(f, [])}
         date_cols.update({s.header: self._text(s.header) for s in self.updated_sources})
         self.order = parse.decide_date_order(name, date_cols, profile.date_order, user_order)
         money_fields = ("billed_amount", "amount", "unit_price", "tax", "labour_hours",
-                        "downtime_minutes", "quantity")
+                        "downtime_minutes", "quantity", "response_minutes")
         money_cols = {s.header: self._text(s.header) for f in money_fields
                       for s in detection.mapping.get(f, [])}
         self.decimal_comma = parse.decide_decimal_comma(money_cols, raw.delimiter)
@@ -413,6 +413,7 @@ class _Reader:
         priority_raw = self.text("priority")
         opened = self.timestamps("opened_at", required=True)
         resolved = self.timestamps("resolved_at")
+        responded = self.responded_at(opened)
         updated = self.timestamps("__updated", self.updated_sources)
         users = self.numbers("users_affected", minimum=0)
         self._flag(users.is_not_null() & (users != users.floor()),
@@ -433,6 +434,7 @@ class _Reader:
             "users_affected": users.cast(pl.Int32, strict=False),
             "labour_hours": self.numbers("labour_hours", minimum=0),
             "billed_amount": self.numbers("billed_amount", money=True),
+            "responded_at": responded,
             "__updated": updated,
             "priority": parse.normalise_priorities(priority_raw, profile.values.get("priority")),
         })
@@ -445,6 +447,20 @@ class _Reader:
                               " loaded, but left out of time to resolve")
         cols = store.INCIDENT_COLUMNS
         return rows.select(ROW, *cols, "__updated"), reasons
+
+    def responded_at(self, opened: pl.Series) -> pl.Series:
+        """The first response: its timestamp, else opened_at + the calendar minutes to it.
+
+        A negative duration is kept (the ticket then stays out of response times, like a
+        ticket resolved before it was opened); an unreadable one refuses the row.
+        """
+        stamp = self.timestamps("responded_at")
+        if not self._sources("response_minutes"):
+            return stamp
+        minutes = self.numbers("response_minutes")
+        micros = (pl.lit(minutes) * 60e6).round(0).cast(pl.Int64)
+        after = pl.lit(opened) + pl.duration(microseconds=micros)
+        return pl.select(pl.coalesce(pl.lit(stamp), after)).to_series().alias("responded_at")
 
     def invoices(self, keywords: dict[str, list[str]]) -> tuple[pl.DataFrame, pl.Series]:
         profile = self.det.profile

@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS incidents (
     -- derived at load: the calendar months of opened_at and resolved_at in the time zone
     -- named by setting MONTHS_TIMEZONE (last, where an upgrade's ADD COLUMN puts them)
     opened_month     DATE,
-    resolved_month   DATE
+    resolved_month   DATE,
+    -- first response or acknowledgement (METRICS.md section 10); added by an upgrade too
+    responded_at     TIMESTAMPTZ
 );
 
 CREATE TABLE IF NOT EXISTS invoice_lines (
@@ -104,7 +106,7 @@ SET_MONTHS_SQL = (
 INCIDENT_COLUMNS = [
     "ticket_id", "client", "site", "asset", "category", "priority", "priority_raw", "title",
     "status", "opened_at", "resolved_at", "downtime_minutes", "users_affected", "labour_hours",
-    "billed_amount",
+    "billed_amount", "responded_at",
 ]
 INVOICE_COLUMNS = [
     "invoice_id", "line_no", "invoice_date", "client", "description", "quantity", "unit_price",
@@ -135,6 +137,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     of its stored scenario, in one transaction.
     """
     con.execute(SCHEMA)
+    _add_responded_at(con)
     present = scalar(
         con,
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
@@ -154,6 +157,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _add_responded_at(con: duckdb.DuckDBPyConnection) -> None:
+    """A file from before `responded_at` gets the column (NULL: no response times known)."""
+    present = scalar(
+        con,
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
+        " AND column_name = 'responded_at' AND schema_name = 'main'"
+        " AND database_name = current_database()",
+    )
+    if not present:
+        con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS responded_at TIMESTAMPTZ")
 
 
 def _months_timezone(con: duckdb.DuckDBPyConnection) -> str:

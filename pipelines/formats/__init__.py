@@ -2,8 +2,25 @@
 
 A profile (see `profiles/*.toml`) names, for each canonical field, the headers that carry
 it. Specific tools are recognised by their `signature` headers; generic profiles map common
-header names by synonym. Headers are compared ignoring case, spaces and punctuation.
-An alternative written `Header*60` or `Header*1/3600` is scaled by that factor.
+header names by synonym. An alternative written `Header*60` or `Header*1/3600` is scaled by
+that factor. A user adds a tool with a TOML file in `<data-dir>/profiles/` (no code): it is
+read like the shipped ones, and replaces a shipped profile of the same name.
+
+Headers are compared in two steps, by one rule (no synonym per variant):
+1. exactly, ignoring case, spaces and punctuation (`norm`): `Created at` = `created_at`;
+2. else by their *family* (`family`): the same header once the decorations exports add
+   are dropped: a custom-field type suffix (Zendesk `Device [txt]`, `Total time spent
+   (sec) [int]`), a repeat counter (`Labels (2)`), a `Custom field (...)` wrapper (Jira),
+   `at`/`on`/`date`/`time` at either end (the API name `opened_at`, the label `Opened`, a
+   PSA report's `Date Opened`, `Created Date/Time`), and `#`/`No`/`Nbr`/`Num` for `Number`.
+A header matched exactly by any alternative of a profile is never taken by a family match
+for another field.
+
+Detection: a specific profile matches when every `signature` group has a header present.
+Of several, the one with the most signature groups wins (the more specific signature), then
+the most groups matched exactly, then the most columns mapped, then tickets over invoices.
+No specific match falls back to the generic synonyms; `resemblance()` then says which known
+tool the header is closest to and which of its signature columns are missing.
 """
 
 from __future__ import annotations
@@ -19,6 +36,7 @@ from typing import Any
 from pipelines.errors import InputError, SettingError
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
+USER_PROFILE_DIR = "profiles"  # under the data directory: <data-dir>/profiles/*.toml
 REQUIRED = {
     "incidents": ("ticket_id", "opened_at"),
     "invoices": ("invoice_date", "amount"),
@@ -27,7 +45,7 @@ FIELDS = {
     "incidents": (
         "ticket_id", "client", "site", "asset", "category", "priority", "title", "status",
         "opened_at", "resolved_at", "downtime_minutes", "users_affected", "labour_hours",
-        "billed_amount",
+        "billed_amount", "responded_at", "response_minutes",
     ),
     "invoices": (
         "invoice_id", "line_no", "invoice_date", "client", "description", "quantity",
@@ -36,11 +54,66 @@ FIELDS = {
 }
 # Fields where a generic profile uses every matching header in turn (resolved, else closed).
 COALESCED = {"resolved_at", "opened_at"}
+# `response_minutes` is read, not stored: calendar minutes from opened to the first response
+# (Zendesk's "First reply time in minutes"); ingest turns it into responded_at. A tool's
+# business-hours duration (Freshdesk's "First response time (in hrs)") must not feed it.
 
 
 def norm(header: str) -> str:
     """A header as compared: lowercase letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+_DECORATION = re.compile(
+    r"^\s*custom\s*field\s*\((?P<inner>.*)\)\s*$"  # Jira: Custom field (Organizations)
+    r"|\s*\[[^\[\]]*\]\s*$"  # a custom field's type suffix: [txt], [int], [list]
+    r"|\s*\(\d+\)\s*$",  # a repeated column: Labels (2)
+    re.IGNORECASE)
+_EDGE_WORDS = {"at", "on", "date", "time", "datetime", "dt"}
+_SAME_WORD = {"no": "number", "nbr": "number", "num": "number", "#": "number",
+              "organisation": "organization", "labour": "labor"}
+
+
+def family(header: str) -> str:
+    """The header's family: `norm` of it once export decorations are dropped (module doc)."""
+    h = header
+    while True:
+        m = _DECORATION.search(h)
+        if not m:
+            break
+        stripped = m.group("inner") if m.group("inner") is not None else h[:m.start()]
+        if not stripped.strip() or stripped == h:
+            break
+        h = stripped
+    h = re.sub(r"([a-z])([A-Z])", r"\1 \2", h)  # InvoiceNumber -> Invoice Number
+    words = [_SAME_WORD.get(w, w) for w in re.findall(r"[a-z0-9]+|#", h.lower())]
+    while len(words) > 1 and words[-1] in _EDGE_WORDS:
+        words.pop()
+    while len(words) > 1 and words[0] in _EDGE_WORDS:
+        words.pop(0)
+    return "".join(words)
+
+
+class HeaderIndex:
+    """The headers of a file, looked up exactly (`norm`) first, else by `family`."""
+
+    def __init__(self, headers: list[str]) -> None:
+        self.exact: dict[str, str] = {}
+        self.by_family: dict[str, str] = {}
+        for h in headers:
+            self.exact.setdefault(norm(h), h)
+            self.by_family.setdefault(family(h), h)
+
+    def find(self, name: str, reserved: set[str] | frozenset[str] = frozenset()
+             ) -> tuple[str | None, bool]:
+        """(the header for `name`, whether it matched exactly); family matches skip `reserved`."""
+        hit = self.exact.get(norm(name))
+        if hit is not None:
+            return hit, True
+        hit = self.by_family.get(family(name))
+        if hit is not None and hit not in reserved:
+            return hit, False
+        return None, False
 
 
 @dataclass(frozen=True)
@@ -76,10 +149,25 @@ class Profile:
         return tuple(cols) + _as_tuple(self.negate_when.get("column", ()))
 
     def matches(self, headers: list[str]) -> bool:
-        present = {norm(h) for h in headers}
         return bool(self.signature) and all(
-            any(norm(alt) in present for alt in group) for group in self.signature
-        )
+            hit is not None for hit, _ in self.signature_hits(HeaderIndex(headers)))
+
+    def signature_hits(self, index: HeaderIndex) -> list[tuple[str | None, bool]]:
+        """For each signature group, the header found for it (or None) and if exactly."""
+        out: list[tuple[str | None, bool]] = []
+        for group in self.signature:
+            found: tuple[str | None, bool] = (None, False)
+            for alt in group:
+                hit = index.find(alt)
+                if hit[0] is not None and (found[0] is None or hit[1] and not found[1]):
+                    found = hit
+            out.append(found)
+        return out
+
+    def alternatives(self) -> set[str]:
+        """Every header name the profile lists (for reserving exact matches)."""
+        names = {_split_scale(a)[0] for alts in self.columns.values() for a in alts}
+        return names | {a for group in self.signature for a in group}
 
 
 def _split_scale(alt: str) -> tuple[str, Fraction]:
@@ -100,39 +188,126 @@ def _as_rules(v: Any) -> tuple[dict[str, Any], ...]:
     return rules
 
 
+_PROFILE_KEYS = {"name", "title", "kind", "columns", "signature", "generic", "date_order",
+                 "updated", "naive_timezone", "values", "negate_when", "skip_rows_where",
+                 "notes"}
+
+
 def load_profile(path: Path) -> Profile:
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    """Read one profile file; anything wrong is one line naming the file and the fix."""
+    where = str(path)
+
+    def bad(problem: str) -> SettingError:
+        return SettingError(f"format profile {where}: {problem}; fix the file or remove it"
+                            " (see docs/formats.md, 'Bring your own tool')")
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise bad(f"cannot be read ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise bad(f"is not valid TOML ({exc})") from exc
+    for key in ("name", "title", "kind", "columns"):
+        if key not in raw:
+            raise bad(f"lacks {key!r}")
+    unknown = sorted(set(raw) - _PROFILE_KEYS)
+    if unknown:
+        raise bad(f"unknown key {unknown[0]!r} (keys are: {', '.join(sorted(_PROFILE_KEYS))})")
+    kind = raw["kind"]
+    if kind not in FIELDS:
+        raise bad(f"kind {kind!r} is not 'incidents' or 'invoices'")
+    if not isinstance(raw["name"], str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", raw["name"]):
+        raise bad(f"name {raw['name']!r} must be lowercase letters, digits, '-' or '_'")
+    columns = raw["columns"]
+    if not isinstance(columns, dict) or not columns:
+        raise bad("[columns] must name at least one field, e.g. ticket_id = [\"Ticket No\"]")
+    for fld, alts in columns.items():
+        if fld not in FIELDS[kind]:
+            raise bad(f"[columns] {fld!r} is not a field of {kind}; fields are: "
+                      + ", ".join(FIELDS[kind]))
+        if not alts or not all(isinstance(a, str) for a in _as_list_any(alts)):
+            raise bad(f"[columns] {fld} must be a header name or a list of them")
+    signature = raw.get("signature", [])
+    if not raw.get("generic", False) and not signature:
+        raise bad("a tool's profile needs a signature (groups of headers its export always"
+                  " has), e.g. signature = [[\"Ticket No\"], [\"Logged\"]]")
+    if not isinstance(signature, list) or not all(
+            isinstance(g, str) or (isinstance(g, list) and g and all(isinstance(a, str)
+                                                                     for a in g))
+            for g in signature):
+        raise bad("signature must be a list of header groups, e.g. [[\"Ticket No\"],"
+                  " [\"Logged\", \"Date Logged\"]]")
+    if raw.get("date_order") not in (None, "day-first", "month-first"):
+        raise bad(f"date_order {raw['date_order']!r} must be 'day-first' or 'month-first'")
+    values = raw.get("values", {})
+    if not isinstance(values, dict) or not all(
+            isinstance(m, dict) and all(isinstance(v, str) for v in m.values())
+            for m in values.values()):
+        raise bad("[values.FIELD] tables map an exported value to a text, e.g."
+                  " [values.priority] Urgent = \"P1\"")
     try:
         return Profile(
-            name=raw["name"], title=raw["title"], kind=raw["kind"],
-            columns={k: _as_tuple(v) for k, v in raw["columns"].items()},
-            signature=tuple(_as_tuple(g) for g in raw.get("signature", [])),
+            name=raw["name"], title=raw["title"], kind=kind,
+            columns={k: _as_tuple(v) for k, v in columns.items()},
+            signature=tuple(_as_tuple(g) for g in signature),
             generic=raw.get("generic", False), date_order=raw.get("date_order"),
             updated=_as_tuple(raw.get("updated", ())), naive_timezone=raw.get("naive_timezone"),
-            values=raw.get("values", {}), negate_when=raw.get("negate_when", {}),
+            values=values, negate_when=raw.get("negate_when", {}),
             skip_rows_where=_as_rules(raw.get("skip_rows_where", ())), notes=raw.get("notes", ""),
         )
-    except KeyError as exc:
-        raise RuntimeError(f"format profile {path.name} lacks {exc}") from exc
+    except (RuntimeError, re.error, TypeError, AttributeError) as exc:
+        raise bad(str(exc)) from exc
 
 
-_PROFILES: list[Profile] | None = None
+def _as_list_any(v: Any) -> list[Any]:
+    return [v] if isinstance(v, str) else list(v) if isinstance(v, list) else [v]
 
 
-def profiles() -> list[Profile]:
-    """Every profile shipped with breakeven: specific tools first, generic last."""
-    global _PROFILES
-    if _PROFILES is None:
-        loaded = [load_profile(p) for p in sorted(PROFILE_DIR.glob("*.toml"))]
-        _PROFILES = sorted(loaded, key=lambda p: (p.generic, p.kind, p.name))
-    return _PROFILES
+_SHIPPED: list[Profile] | None = None
+_USER: dict[Path, tuple[tuple[tuple[str, float], ...], list[Profile]]] = {}
 
 
-def get_profile(name: str) -> Profile:
-    for p in profiles():
+def user_profile_dir(data_dir: str | Path | None = None) -> Path:
+    """Where a user's own profiles live: `<data-dir>/profiles/`."""
+    from pipelines.workspace import resolve_data_dir
+
+    return resolve_data_dir(data_dir) / USER_PROFILE_DIR
+
+
+def _user_profiles(data_dir: str | Path | None) -> list[Profile]:
+    folder = user_profile_dir(data_dir)
+    try:
+        files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        stamp = tuple((str(f), f.stat().st_mtime) for f in files)
+    except OSError:
+        return []
+    cached = _USER.get(folder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    loaded = [load_profile(f) for f in files]
+    _USER[folder] = (stamp, loaded)
+    return loaded
+
+
+def profiles(data_dir: str | Path | None = None) -> list[Profile]:
+    """Every profile: the shipped ones and the user's own; specific tools first, generic last.
+
+    A user profile (`<data-dir>/profiles/*.toml`) replaces a shipped one of the same name.
+    """
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = [load_profile(p) for p in sorted(PROFILE_DIR.glob("*.toml"))]
+    own = _user_profiles(data_dir)
+    names = {p.name for p in own}
+    loaded = [p for p in _SHIPPED if p.name not in names] + own
+    return sorted(loaded, key=lambda p: (p.generic, p.kind, p.name))
+
+
+def get_profile(name: str, data_dir: str | Path | None = None) -> Profile:
+    for p in profiles(data_dir):
         if p.name == name:
             return p
-    names = ", ".join(p.name for p in profiles())
+    names = ", ".join(p.name for p in profiles(data_dir))
     raise SettingError(f"unknown format {name!r}; choose one of: {names} (see: breakeven formats)")
 
 
