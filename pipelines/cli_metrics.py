@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from pipelines import cli, workspace
 from pipelines.metrics import Filters, metrics_json
+from pipelines.parquet import parquet_connection
 from pipelines.scenario import (
     Scenario,
     apply_overrides,
@@ -45,9 +47,14 @@ def filters_from(args: argparse.Namespace) -> Filters:
 def cmd_metrics(args: argparse.Namespace) -> int:
     workspace.check_name(args.workspace)
     filters = filters_from(args)
-    with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
-        scenario = scenario_for(con, args.scenario)
-        result = metrics_json(con, args.workspace, scenario, filters)
+    if args.parquet:  # the same metric SQL, run on a Parquet export (breakeven export)
+        with closing(parquet_connection(args.parquet, args.workspace)) as con:
+            scenario = scenario_for(con, args.scenario)
+            result = metrics_json(con, args.workspace, scenario, filters)
+    else:
+        with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
+            scenario = scenario_for(con, args.scenario)
+            result = metrics_json(con, args.workspace, scenario, filters)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -114,6 +121,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     add_scenario_option(p)
     p.add_argument("--json", action="store_true",
                    help="print every figure as JSON (the contract in METRICS.md section 7)")
+    p.add_argument("--parquet", metavar="DIR",
+                   help="read the workspace from a Parquet export (breakeven export) instead"
+                        " of its DuckDB file")
 
     p = add("scenario", cmd_scenario,
             "show or change the managed-contract scenario stored in a workspace")
