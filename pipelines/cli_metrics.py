@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
-from pipelines import cli, workspace
+from pipelines import cli, present, workspace
 from pipelines.metrics import Filters, metrics_json
 from pipelines.parquet import parquet_connection
 from pipelines.scenario import (
@@ -62,18 +62,43 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_lines(m: dict[str, Any]) -> list[str]:
+    """The evidence checks that fired, one line each: blocks first, then warnings."""
+    label = {"block": "no verdict", "warn": "warning"}
+    ordered = [c for c in m.get("checks", []) if c["level"] == "block"] + [
+        c for c in m.get("checks", []) if c["level"] != "block"]
+    return [f"  {label.get(c['level'], c['level'])} ({c['id']}): {c['message']}"
+            for c in ordered]
+
+
 def summary_text(m: dict[str, Any]) -> str:
-    """A short human summary that leads with the verdict."""
+    """A short human summary that leads with the verdict and the checks beside it."""
     w, inc, ttr, down, sp = m["window"], m["incidents"], m["ttr"], m["downtime"], m["spend"]
+    head = [m["verdict"], *check_lines(m)]
     if w["start"] is None:
-        return m["verdict"]
+        return "\n".join(head)
+    cur = sp.get("currency")
 
     def num(v: float | None, unit: str = "") -> str:
         return "n/a" if v is None else f"{v:,.2f}{unit}"
 
     share = (down["recurring_hours"] / down["hours"] * 100) if down["hours"] else 0.0
+    fee = f"managed fee {present.money(sp['monthly_fee'], cur)}/month"
+    if sp["source"] is None:
+        spend_line = f"no spend data (no invoices, billed amounts or time worked); {fee}"
+    else:
+        sw = sp["window"]
+        excluded = sp.get("excluded") or {}
+        left_out = (f"; {excluded['lines']:,} line{'' if excluded['lines'] == 1 else 's'}"
+                    f" ({present.money(excluded['amount'], cur)}) left out by exclude_spend"
+                    if excluded.get("lines") else "")
+        spend_line = (
+            f"break-fix {present.money(sp['breakfix_total'], cur)} vs managed"
+            f" {present.money(sp['managed_total'], cur)} over"
+            f" {present.months_span(sw['start'], sw['end'])} (from {sp['source']}; {fee}"
+            f"{left_out})")
     lines = [
-        m["verdict"],
+        *head,
         "",
         f"workspace {m['workspace']}, {w['start']} to {w['end']}",
         (f"  tickets        {inc['total']:,} ({inc['resolved']:,} resolved, {inc['open']:,} open,"
@@ -83,9 +108,7 @@ def summary_text(m: dict[str, Any]) -> str:
         (f"  downtime       {down['incidents']:,} incidents, {num(down['hours'], ' h')};"
         f" recurring {down['recurring_incidents']:,} ({share:.0f}% of hours);"
         f" {down['open_outages']:,} open outage{'' if down['open_outages'] == 1 else 's'}"),
-        (f"  spend          break-fix {num(sp['breakfix_total'])} vs managed"
-        f" {num(sp['managed_total'])} (from {sp['source']}; managed fee"
-        f" {num(sp['monthly_fee'])}/month)"),
+        f"  spend          {spend_line}",
     ]
     if down["top_recurring"]:
         top = down["top_recurring"][0]

@@ -47,6 +47,7 @@ class Scenario:
     recurrence_days: int = 30
     include_parts: bool = False
     timezone: str = "UTC"
+    exclude_spend: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Direct construction is checked and coerced like from_dict (users=25.0 -> 25).
@@ -70,6 +71,7 @@ class Scenario:
         """The settings as JSON-ready values (priorities as a list)."""
         out = asdict(self)
         out["outage_priorities"] = list(self.outage_priorities)
+        out["exclude_spend"] = list(self.exclude_spend)
         return out
 
     @property
@@ -85,6 +87,7 @@ _KINDS: dict[str, str] = {
     "cost_per_user_hour": "price", "users_affected_default": "count",
     "managed_reduction": "share", "outage_priorities": "priorities",
     "recurrence_days": "count", "include_parts": "bool", "timezone": "timezone",
+    "exclude_spend": "texts",
 }
 assert list(_KINDS) == [f.name for f in fields(Scenario)]
 
@@ -117,6 +120,8 @@ def _coerce(key: str, value: Any) -> Any:
         raise SettingError(f"scenario key {key!r} must be true or false, not {value!r}")
     if kind == "priorities":
         return _priorities(key, value)
+    if kind == "texts":
+        return _texts(key, value)
     return _timezone(key, value)
 
 
@@ -151,6 +156,31 @@ def _priorities(key: str, value: Any) -> tuple[str, ...]:
             )
         if p not in out:
             out.append(p)
+    return tuple(out)
+
+
+def _texts(key: str, value: Any) -> tuple[str, ...]:
+    """A list of strings; from the CLI, comma-separated ('' -> none). An empty string
+    would match every line, so it is refused rather than kept."""
+    items: Iterable[Any]
+    if isinstance(value, str):
+        items = [t.strip() for t in value.split(",")] if value.strip() else []
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise SettingError(
+            f"scenario key {key!r} must be a list of strings such as \"Help to Buy,Rent\","
+            f" not {value!r}"
+        )
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise SettingError(
+                f"scenario key {key!r}: {item!r} is not a non-empty string (an empty one"
+                " would match every line)"
+            )
+        if item not in out:
+            out.append(item)
     return tuple(out)
 
 

@@ -117,7 +117,11 @@ def test_empty_workspace(con) -> None:
     assert out["ttr"]["count"] == 0 and out["ttr"]["median_hours"] is None
     assert out["ttr"]["monthly"] == [] and out["spend"]["monthly"] == []
     assert out["spend"]["cumulative_crossover"] is None
-    assert out["verdict"].startswith("No tickets or invoices fall in the chosen window")
+    assert out["spend"]["source"] is None and out["spend"]["breakfix_total"] is None
+    assert out["checks"][0]["id"] == "no_spend" and out["verdict_state"] == "insufficient"
+    assert out["verdict"] == (
+        "No tickets or invoices yet: load your exports (`breakeven ingest FILE -w empty`,"
+        " or the dashboard's Data page).")
 
 
 # --- section 3: TTR --------------------------------------------------------------------------
@@ -294,7 +298,8 @@ def test_spend_source_precedence_on_filtered_data(con) -> None:
     """globex has no invoices and no billed amounts: labour 3 h * 150 = 450 in January.
 
     acme without its invoices (all deleted): billed amounts, S1 300.00 in February
-    (month of resolution), S2 100.50 in February (open: month of opening).
+    (month of resolution), S2 100.50 in February (open: month of opening). The spend
+    window is February alone (January has no billed amount landing in it).
     """
     _spend_rows(con)
     g = spend(con, UTC, Filters(client="globex"))
@@ -302,19 +307,21 @@ def test_spend_source_precedence_on_filtered_data(con) -> None:
     con.execute("DELETE FROM invoice_lines")
     a = spend(con, UTC, Filters(client="acme"))
     assert a.source == "billed_amount"
-    assert a.monthly.select("spend").to_series().to_list() == [Decimal(0), Decimal("400.50")]
+    assert a.monthly.select("spend").to_series().to_list() == [Decimal("400.50")]
+    assert a.window == (date(2024, 2, 1), date(2024, 2, 1))
 
 
 def test_downtime_cost_and_managed_reduction(con) -> None:
     """cost_per_user_hour 50; D1 2 h x 10 users = 1000; D2 1 h x default 3 users = 150.
 
-    Both in March: downtime_cost 1150. No invoices or billed amounts, no labour: spend 0.
+    Both in March: downtime_cost 1150. No invoices or billed amounts; D1's labour_hours 0
+    makes labour hours the source (0 h is data: spend 0), spend window March.
     per_user 100 x users 10 = fee 1000, onboarding 500 in the first (only) month,
     managed_reduction 0.4: managed = 1000 + 500 + 0.6 x 1150 = 2190; breakfix = 1150.
     Break-even: 100 + (1150 - 2190) / (10 x 1) = -4 -> floored at 0.
     """
     ticket(con, "D1", "2024-03-01 00:00+00", "2024-03-01 02:00+00", priority="P1",
-           users_affected=10)
+           users_affected=10, labour_hours=0)
     ticket(con, "D2", "2024-03-02 00:00+00", "2024-03-02 01:00+00", priority="P2")
     sc = Scenario.from_dict({"cost_per_user_hour": 50, "users_affected_default": 3,
                              "per_user": 100, "users": 10, "onboarding_fee": 500,
@@ -343,9 +350,13 @@ def test_crossover_is_strict(con) -> None:
     assert (s.cumulative_crossover, s.run_rate_crossover) == ("2024-02", "2024-02")
     assert s.break_even_price_per_user == Decimal("100.5")
     assert verdict(s) == (
-        "Break-fix has cost more than the managed offer since 2024-02 (run-rate);"
-        " cumulative crossover 2024-02; break-even price 100.50 per user per month."
+        "Break-fix has cost more than the managed offer since Feb 2024 on the run-rate"
+        " (the last 12 months of break-fix against 12 months of the contract), and more in"
+        " total since Feb 2024; break-even price 100.50 per user per month"
+        " (Jan 2024 to Feb 2024)."
     )
+    assert verdict(s, currency="GBP").endswith("break-even price GBP 100.50 per user per month"
+                                               " (Jan 2024 to Feb 2024).")
 
 
 def test_run_rate_crossover_dips_and_recovers(con) -> None:
@@ -365,9 +376,9 @@ def test_run_rate_none_when_last_month_not_above(con) -> None:
     s = spend(con, Scenario(per_user=100, users=1))
     assert (s.cumulative_crossover, s.run_rate_crossover) == ("2024-01", None)
     assert verdict(s) == (
-        "Break-fix is not dearer than the managed offer on the trailing 12 months to 2024-03,"
-        " though it has cost more in total (cumulative crossover 2024-01);"
-        " break-even price 100.00 per user per month."
+        "Break-fix has cost more than the managed offer in total since Jan 2024, but not on"
+        " the run-rate (the last 12 months of break-fix against 12 months of the contract)"
+        " to Mar 2024; break-even price 100.00 per user per month (Jan 2024 to Mar 2024)."
     )
 
 
@@ -387,9 +398,9 @@ def test_trailing_twelve_months_drop_old_months(con) -> None:
     out = metrics_json(con, "acme", Scenario(per_user=100, users=1))
     assert out["spend"]["break_even_price_per_user"] == 92.31
     assert verdict(s) == (
-        "Break-fix is not dearer than the managed offer on the trailing 12 months to 2025-01,"
-        " though it has cost more in total (cumulative crossover 2024-01);"
-        " break-even price 92.31 per user per month."
+        "Break-fix has cost more than the managed offer in total since Jan 2024, but not on"
+        " the run-rate (the last 12 months of break-fix against 12 months of the contract)"
+        " to Jan 2025; break-even price 92.31 per user per month (Jan 2024 to Jan 2025)."
     )
 
 
@@ -412,8 +423,9 @@ def test_verdict_without_crossover(con) -> None:
     _monthly_spend(con, ["10", "10"])
     s = spend(con, Scenario(per_user=100, users=1))
     assert verdict(s) == (
-        "Break-fix has cost less than the managed offer from 2024-01 to 2024-02"
-        " (no run-rate or cumulative crossover); break-even price 10.00 per user per month."
+        "Break-fix has cost less than the managed offer from Jan 2024 to Feb 2024, in total"
+        " and on the run-rate (the last 12 months of break-fix against 12 months of the"
+        " contract); break-even price 10.00 per user per month."
     )
     s0 = spend(con, Scenario(per_user=100, users=0, flat_monthly=100))
     assert verdict(s0).endswith("no per-user break-even price (the scenario has 0 users).")
@@ -481,26 +493,33 @@ def test_month_lookup_agrees_with_timezone_function(tz: str) -> None:
 # --- section 7: the JSON ---------------------------------------------------------------------
 
 def test_metrics_json_shape_and_rounding(con) -> None:
-    """Two months; money rounded to cents (333.333 -> 333.33), hours to 2 decimals."""
+    """Two months; money rounded to cents (333.333 -> 333.33), hours to 2 decimals.
+
+    The invoices are all in February: the spend window is 2024-02 alone, so the
+    managed total is one fee, 30 (not 60 over the analysis window's two months).
+    """
     ticket(con, "J1", "2024-01-01 00:00+00", "2024-01-01 01:20+00", priority="P1", asset="x")
     invoice(con, "I1", 1, "2024-02-01", "333.33", "labour")
     invoice(con, "I1", 2, "2024-02-01", "0.005", "other")
     out = metrics_json(con, "acme", Scenario(per_user=10, users=3))
     json.dumps(out)  # plain JSON types only
-    assert list(out) == ["workspace", "window", "scenario", "incidents", "ttr", "downtime",
-                         "spend", "verdict"]
+    assert list(out)[:7] == ["workspace", "window", "scenario", "incidents", "ttr",
+                             "downtime", "spend"]
+    assert {"checks", "verdict_state", "verdict"} <= set(out)
     assert out["window"] == {"start": "2024-01", "end": "2024-02"}
     assert out["ttr"]["median_hours"] == 1.33
     assert out["downtime"]["hours"] == 1.33
     assert list(out["ttr"]["by_priority"]) == ["P1", "P2", "P3", "P4", "P5"]
     sp = out["spend"]
     assert (sp["source"], sp["monthly_fee"], sp["breakfix_total"], sp["managed_total"]) == (
-        "invoices", 30.0, 333.34, 60.0)
-    assert [m["month"] for m in sp["monthly"]] == ["2024-01", "2024-02"]
-    assert sp["monthly"][1] == {
+        "invoices", 30.0, 333.34, 30.0)
+    assert [m["month"] for m in sp["monthly"]] == ["2024-02"]
+    assert sp["window"] == {"start": "2024-02", "end": "2024-02"}
+    assert sp["excluded"] == {"lines": 0, "amount": 0.0}
+    assert sp["monthly"][0] == {
         "month": "2024-02", "spend": 333.34, "downtime_cost": 0.0, "breakfix": 333.34,
-        "managed": 30.0, "cumulative_breakfix": 333.34, "cumulative_managed": 60.0,
-        "ttm_breakfix": 333.34, "ttm_managed": 60.0,
+        "managed": 30.0, "cumulative_breakfix": 333.34, "cumulative_managed": 30.0,
+        "ttm_breakfix": 333.34, "ttm_managed": 30.0,
     }
     assert (sp["cumulative_crossover"], sp["run_rate_crossover"]) == ("2024-02", "2024-02")
     assert set(out["downtime"]) == {"incidents", "hours", "open_outages", "recurring_incidents",

@@ -25,7 +25,7 @@ def test_defaults_are_those_of_section_6() -> None:
         "onboarding_fee": 0.0, "hourly_rate": 150.0, "cost_per_user_hour": 0.0,
         "users_affected_default": 1, "managed_reduction": 0.0,
         "outage_priorities": ["P1", "P2"], "recurrence_days": 30, "include_parts": False,
-        "timezone": "UTC",
+        "timezone": "UTC", "exclude_spend": [],
     }
 
 
@@ -45,7 +45,7 @@ def test_cli_strings_are_coerced() -> None:
         ({"per_usr": 150}, ("unknown scenario key 'per_usr' (did you mean 'per_user'?); known keys: "
          "per_user, users, per_device, devices, flat_monthly, onboarding_fee, hourly_rate, "
          "cost_per_user_hour, users_affected_default, managed_reduction, outage_priorities, "
-         "recurrence_days, include_parts, timezone")),
+         "recurrence_days, include_parts, timezone, exclude_spend")),
         ({"per_user": -1}, "scenario key 'per_user' must be a number >= 0, not -1"),
         ({"onboarding_fee": "-5"}, "scenario key 'onboarding_fee' must be a number >= 0, not '-5'"),
         ({"devices": -2}, "scenario key 'devices' must be a whole number >= 0, not -2"),

@@ -151,13 +151,13 @@ class Facts:
     statement with `f.frame`/`f.rows`, which bind `params`). Months are the stored
     `opened_month`/`resolved_month` when they are in the call's time zone, else computed.
 
-    * `tickets`: every incident opened in the window: priority, category, om (local month
-      opened), rm (local month resolved, wherever that falls), ttr_hours, resolved,
-      warning, labour_hours, billed_amount.
+    * `tickets`: every incident opened in the window: priority, category, opened_at, om
+      (local month opened), rm (local month resolved, wherever that falls), ttr_hours,
+      resolved_at, responded_at, resolved, warning, labour_hours, billed_amount.
     * `downtime_history`: every downtime incident of the (client-filtered) history, also
       outside the window, which recurrence looks back over: client, recurrence_key,
-      ticket_id, opened_at, om, hours (NULL when none), open_outage, users
-      (users_affected or the scenario default).
+      no_asset (keyed by category, or not at all), ticket_id, opened_at, om, hours (NULL
+      when none), open_outage, users (users_affected or the scenario default).
     * `downtime`: those of `downtime_history` opened in the window.
 
     Writing these to temp tables cost more than re-reading `incidents` (DuckDB compresses
@@ -255,7 +255,8 @@ def _month_columns(stored: bool) -> tuple[str, str]:
 
 _TICKETS_SQL = """
 SELECT * FROM (
-    SELECT priority, category, {om} AS om, {rm} AS rm, ttr_hours,
+    SELECT priority, category, opened_at, {om} AS om, {rm} AS rm, ttr_hours,
+           resolved_at, {responded} AS responded_at,
            resolved_at IS NOT NULL AS resolved,
            coalesce(resolved_at < opened_at, false) AS warning,
            labour_hours, billed_amount
@@ -265,7 +266,7 @@ SELECT * FROM (
 """
 
 _DOWNTIME_SQL = """
-SELECT client, recurrence_key, ticket_id, opened_at, {om} AS om,
+SELECT client, recurrence_key, asset IS NULL AS no_asset, ticket_id, opened_at, {om} AS om,
        CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
             ELSE ttr_hours END AS hours,
        downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
@@ -311,6 +312,14 @@ def _day_months(
     }
 
 
+def _has_responded_at(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
+        " AND column_name = 'responded_at' AND schema_name = 'main'"
+        " AND database_name = current_database()"
+    ).fetchall()[0][0])
+
+
 @contextmanager
 def prepared(
     con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters = NO_FILTERS
@@ -333,7 +342,9 @@ def prepared(
     # (client-filtered) data, so every incident is opened in it: no month to compute.
     narrowed = filters.month_from is not None or filters.month_to is not None
     in_window = " WHERE om BETWEEN $start AND $end" if narrowed else ""
-    tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window)
+    # A file from before responded_at, opened read-only (not upgraded), has no response times.
+    responded = "responded_at" if _has_responded_at(con) else "CAST(NULL AS TIMESTAMPTZ)"
+    tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window, responded=responded)
     yield Facts(
         con, tickets, _DOWNTIME_SQL.format(om=om), params,
         dates[0], dates[1], scenario, filters, months_stored=stored,

@@ -1,17 +1,27 @@
 """Spend and the break-even (METRICS.md section 5): monthly, cumulative, trailing 12 months.
 
-Decisions where METRICS.md is silent:
+Costs are compared over the *spend window*: the months from the first to the last month
+in which the chosen source has data, inside the analysis window. Decisions where
+METRICS.md is silent:
 
 * The source is chosen on the filtered data: "invoices" when any invoice line (of any
-  kind) is dated in the window, since loaded invoices are the billing record even
-  when they hold only contract or parts lines; else "billed_amount" when any ticket
-  opened in the window has one; else "labour_hours" (0 when no ticket has hours).
-* Ticket spend lands in the month of `resolved_at` (of `opened_at` while open), and
-  only when that month is inside the window.
+  kind) is dated in the window, since loaded invoices are the billing record even when
+  they hold only contract or parts lines; else "billed_amount" when a ticket opened in
+  the window has one whose month (below) is in the window; else "labour_hours" likewise;
+  else none (`source` None, every total and verdict figure None, no months).
+* Lines matched by `exclude_spend` still count as invoice lines for choosing the source
+  and for the spend window (and `spend_gaps`): the ledger covers that month, the line is
+  just not break-fix work. `spend.excluded` lists only the lines the exclusion takes out
+  of spend (kinds that would otherwise count: labour, other, parts with include_parts);
+  a matching contract line was never spend and is not listed.
+* Ticket spend lands in the month of `resolved_at` (of `opened_at` while open), and only
+  when that month is inside the window.
 * Money is DECIMAL. Amounts derived from measured hours (labour, downtime cost) are
   rounded to 4 decimals per month before they join the decimal sums; their hours are
   added with `fsum` (compensated), so the cents do not depend on the order of rows.
-* `breakfix_total` and `managed_total` are the window's cumulative totals. The
+* Downtime cost is counted for the months of the spend window only (it is compared
+  month by month with the managed cost there).
+* `breakfix_total` and `managed_total` are the spend window's cumulative totals. The
   break-even price solves cumulative managed == cumulative break-fix for per_user:
   per_user + (breakfix_total - managed_total) / (users * months), floored at 0;
   None when users is 0.
@@ -27,7 +37,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from pipelines.metrics.facts import Facts, Filters, month_text, using
+from pipelines.metrics.facts import NO_FILTERS, Facts, Filters, month_text, using
 from pipelines.scenario import Scenario
 
 ZERO = Decimal(0)
@@ -37,19 +47,36 @@ _MONTHLY_SCHEMA = pl.Schema({
     "managed": _MONEY, "cumulative_breakfix": _MONEY, "cumulative_managed": _MONEY,
     "ttm_breakfix": _MONEY, "ttm_managed": _MONEY,
 })
+_LINES_SCHEMA = pl.Schema({
+    "invoice_id": pl.String(), "line_no": pl.Int32(), "invoice_date": pl.Date(),
+    "client": pl.String(), "description": pl.String(), "kind": pl.String(),
+    "amount": pl.Decimal(18, 2), "share": pl.Float64(),
+})
+SOURCES = ("invoices", "billed_amount", "labour_hours")
 
 
 @dataclass(frozen=True)
 class SpendResult:
-    """Break-fix versus managed cost: per month, in total, and the verdict's three figures."""
+    """Break-fix versus managed cost over the spend window: per month, in total, and the
+    verdict's three figures. Without a source every figure but `monthly_fee` is None."""
 
-    source: str  # invoices | billed_amount | labour_hours
-    totals: dict[str, Decimal]  # spend_total, downtime_cost_total, breakfix_total, managed_total
-    monthly: pl.DataFrame
+    source: str | None  # invoices | billed_amount | labour_hours | None (no spend data)
+    # spend_total, downtime_cost_total, breakfix_total, managed_total (None without a source)
+    totals: dict[str, Decimal | None]
+    monthly: pl.DataFrame  # one row per month of the spend window
     cumulative_crossover: str | None  # 'YYYY-MM'
     run_rate_crossover: str | None
     break_even_price_per_user: Decimal | None
     monthly_fee: Decimal
+    window: tuple[date, date] | None = None  # the spend window (first days of its months)
+    excluded_lines: int = 0
+    excluded_amount: Decimal = ZERO
+
+    @property
+    def window_text(self) -> tuple[str, str] | None:
+        """The spend window as ('YYYY-MM', 'YYYY-MM'), None without a source."""
+        return None if self.window is None else (month_text(self.window[0]),
+                                                 month_text(self.window[1]))
 
 
 def _dec(x: float) -> Decimal:
@@ -66,6 +93,86 @@ def monthly_fee(scenario: Scenario) -> Decimal:
     )
 
 
+def counted_kinds(scenario: Scenario) -> list[str]:
+    """The invoice line kinds that are break-fix spend: labour, other, and parts if asked."""
+    return ["labour", "other"] + (["parts"] if scenario.include_parts else [])
+
+
+_LINES_SQL = """
+SELECT invoice_id, line_no, invoice_date, client, description, kind, amount,
+       CAST(date_trunc('month', invoice_date) AS DATE) AS month,
+       list_contains($kinds, kind) AND NOT matched AS counted,
+       list_contains($kinds, kind) AND matched AS excluded
+FROM (
+    SELECT *, EXISTS (
+        SELECT 1 FROM unnest($exclude::VARCHAR[]) AS u(x)
+        WHERE contains(lower(coalesce(description, '')), lower(x))
+           OR contains(lower(coalesce(client, '')), lower(x))
+    ) AS matched
+    FROM invoice_lines
+    WHERE ($client::VARCHAR IS NULL OR client = $client)
+      AND invoice_date >= $inv_start AND invoice_date < $inv_after
+)
+"""
+
+
+def invoice_lines_sql(f: Facts) -> tuple[str, dict[str, object]]:
+    """SQL of the window's invoice lines (client-filtered) with their month, `counted`
+    (break-fix spend) and `excluded` (spend left out by `exclude_spend`), and its values."""
+    return _LINES_SQL, {
+        "client": f.filters.client, "inv_start": f.start, "inv_after": next_month(f.end),
+        "kinds": counted_kinds(f.scenario), "exclude": list(f.scenario.exclude_spend),
+    }
+
+
+def _ticket_month() -> str:
+    return "CASE WHEN resolved THEN rm ELSE om END"
+
+
+def _ticket_spend(f: Facts, source: str) -> str:
+    """SQL of the tickets that carry `source`'s data, with the month their spend lands in."""
+    column = "billed_amount" if source == "billed_amount" else "labour_hours"
+    return (
+        f"SELECT {_ticket_month()} AS month, {column} AS value FROM ({f.tickets})"
+        f" WHERE {column} IS NOT NULL AND {_ticket_month()} BETWEEN $start AND $end"
+    )
+
+
+def choose_source(
+    con: duckdb.DuckDBPyConnection, f: Facts
+) -> tuple[str | None, tuple[date, date] | None]:
+    """The first source of section 5 with data in the window, and its spend window."""
+    lines, params = invoice_lines_sql(f)
+    row = con.execute(f"SELECT min(month), max(month) FROM ({lines})", params).fetchall()[0]
+    if row[0] is not None:
+        return "invoices", (row[0], row[1])
+    for source in ("billed_amount", "labour_hours"):
+        row = f.rows(f"SELECT min(month), max(month) FROM ({_ticket_spend(f, source)})")[0]
+        if row[0] is not None:
+            return source, (row[0], row[1])
+    return None, None
+
+
+def _spend_sql(f: Facts, source: str) -> tuple[str, dict[str, object]]:
+    """SQL of the monthly break-fix spend of `source` (month, amount), and its values."""
+    if source == "invoices":
+        lines, params = invoice_lines_sql(f)
+        return (f"SELECT month, sum(amount) AS amount FROM ({lines}) WHERE counted GROUP BY 1",
+                params)
+    if source == "billed_amount":
+        return (f"SELECT month, sum(value) AS amount FROM ({_ticket_spend(f, source)})"
+                " GROUP BY 1"), {}
+    sql = (f"SELECT month, fsum(value) * $hourly_rate AS amount"
+           f" FROM ({_ticket_spend(f, source)}) GROUP BY 1")
+    return sql, {"hourly_rate": f.scenario.hourly_rate}
+
+
+def _no_spend(fee: Decimal) -> SpendResult:
+    none: dict[str, Decimal | None] = {k: None for k in (
+        "spend_total", "downtime_cost_total", "breakfix_total", "managed_total")}
+    return SpendResult(None, none, pl.DataFrame(schema=_MONTHLY_SCHEMA), None, None, None, fee)
+
+
 def spend(
     con: duckdb.DuckDBPyConnection,
     scenario: Scenario,
@@ -73,20 +180,21 @@ def spend(
     *,
     facts: Facts | None = None,
 ) -> SpendResult:
-    """Monthly break-fix and managed cost over the window, with crossovers and break-even."""
+    """Monthly break-fix and managed cost over the spend window, with crossovers and
+    break-even; every figure None (no months) when no source has data in the window."""
     fee = monthly_fee(scenario)
     with using(con, scenario, filters, facts) as f:
         if f is None:
-            return SpendResult(
-                "labour_hours", _totals(pl.DataFrame(schema=_MONTHLY_SCHEMA)),
-                pl.DataFrame(schema=_MONTHLY_SCHEMA), None, None, None, fee,
-            )
-        source, spend_sql, params = _source(con, f)
+            return _no_spend(fee)
+        source, window = choose_source(con, f)
+        if source is None or window is None:
+            return _no_spend(fee)
+        spend_sql, params = _spend_sql(f, source)
         monthly = f.frame(
             f"""
             WITH months AS (
                 SELECT CAST(range AS DATE) AS month
-                FROM range($start, $after, INTERVAL 1 MONTH)
+                FROM range($sw_start, $sw_after, INTERVAL 1 MONTH)
             ), spend AS ({spend_sql}),
             cost AS (
                 SELECT om AS month, fsum(hours * users) AS person_hours
@@ -100,7 +208,7 @@ def spend(
             ), priced AS (
                 SELECT month, spend, downtime_cost,
                        CAST(spend + downtime_cost AS DECIMAL(38,4)) AS breakfix,
-                       CAST($fee + CASE WHEN month = $start THEN $onboarding ELSE 0 END
+                       CAST($fee + CASE WHEN month = $sw_start THEN $onboarding ELSE 0 END
                             + $managed_share * downtime_cost AS DECIMAL(38,4)) AS managed
                 FROM m
             )
@@ -120,10 +228,17 @@ def spend(
                 "fee": fee,
                 "onboarding": _dec(scenario.onboarding_fee),
                 "managed_share": Decimal(1) - _dec(scenario.managed_reduction),
-                "start": f.start,
-                "after": _next_month(f.end),
+                "sw_start": window[0],
+                "sw_after": next_month(window[1]),
             },
         ).cast(_MONTHLY_SCHEMA)
+        excluded = (0, ZERO)
+        if source == "invoices":
+            lines, lp = invoice_lines_sql(f)
+            row = con.execute(
+                f"SELECT count(*), coalesce(sum(amount), 0) FROM ({lines}) WHERE excluded", lp
+            ).fetchall()[0]
+            excluded = (int(row[0]), Decimal(row[1]))
     totals = _totals(monthly)
     return SpendResult(
         source=source,
@@ -133,47 +248,18 @@ def spend(
         run_rate_crossover=run_rate_crossover(monthly),
         break_even_price_per_user=break_even_price(scenario, totals, monthly.height),
         monthly_fee=fee,
+        window=window,
+        excluded_lines=excluded[0],
+        excluded_amount=excluded[1],
     )
 
 
-def _source(con: duckdb.DuckDBPyConnection, f: Facts) -> tuple[str, str, dict[str, object]]:
-    """The spend source with data (section 5 precedence), its monthly SQL and parameters."""
-    invoice_filter = (
-        "($client::VARCHAR IS NULL OR client = $client)"
-        " AND invoice_date >= $inv_start AND invoice_date < $inv_after"
-    )
-    inv = {"client": f.filters.client, "inv_start": f.start, "inv_after": _next_month(f.end)}
-    row = con.execute(
-        f"SELECT count(*) FROM invoice_lines WHERE {invoice_filter}", inv
-    ).fetchall()[0]
-    kinds = ["labour", "other"] + (["parts"] if f.scenario.include_parts else [])
-    if row[0]:
-        sql = (
-            f"SELECT CAST(date_trunc('month', invoice_date) AS DATE) AS month,"
-            f" sum(amount) AS amount FROM invoice_lines"
-            f" WHERE {invoice_filter} AND list_contains($kinds, kind) GROUP BY 1"
-        )
-        return "invoices", sql, {**inv, "kinds": kinds}
-    ticket_month = "CASE WHEN resolved THEN rm ELSE om END"
-    row = f.rows(f"SELECT count(billed_amount) FROM ({f.tickets})")[0]
-    if row[0]:
-        sql = (
-            f"SELECT {ticket_month} AS month, sum(billed_amount) AS amount"
-            f" FROM ({f.tickets}) GROUP BY 1"
-        )
-        return "billed_amount", sql, {}
-    sql = (
-        f"SELECT {ticket_month} AS month, fsum(labour_hours) * $hourly_rate AS amount"
-        f" FROM ({f.tickets}) GROUP BY 1"
-    )
-    return "labour_hours", sql, {"hourly_rate": f.scenario.hourly_rate}
-
-
-def _next_month(first: date) -> date:
+def next_month(first: date) -> date:
+    """The first day of the month after the one starting on `first`."""
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
-def _totals(monthly: pl.DataFrame) -> dict[str, Decimal]:
+def _totals(monthly: pl.DataFrame) -> dict[str, Decimal | None]:
     def total(col: str) -> Decimal:
         value = monthly[col].sum() if monthly.height else None
         return ZERO if value is None else Decimal(value)
@@ -206,11 +292,57 @@ def run_rate_crossover(monthly: pl.DataFrame) -> str | None:
 
 
 def break_even_price(
-    scenario: Scenario, totals: dict[str, Decimal], months: int
+    scenario: Scenario, totals: dict[str, Decimal | None], months: int
 ) -> Decimal | None:
-    """The per-user price at which the window's managed cost equals its break-fix cost."""
-    if scenario.users == 0 or months == 0:
+    """The per-user price at which the spend window's managed cost equals its break-fix."""
+    breakfix, managed = totals["breakfix_total"], totals["managed_total"]
+    if scenario.users == 0 or months == 0 or breakfix is None or managed is None:
         return None
-    gap = totals["breakfix_total"] - totals["managed_total"]
-    price = _dec(scenario.per_user) + gap / (scenario.users * months)
+    price = _dec(scenario.per_user) + (breakfix - managed) / (scenario.users * months)
     return max(price, ZERO)
+
+
+def largest_lines(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    limit: int = 10,
+    excluded: bool = False,
+    facts: Facts | None = None,
+) -> pl.DataFrame:
+    """The largest invoice lines counted as break-fix in the window (or, with `excluded`,
+    the lines `exclude_spend` leaves out), largest first, with their share of the counted
+    lines' total (None when that total is not above 0).
+
+    Columns: invoice_id, line_no, invoice_date, client, description, kind, amount, share.
+    """
+    with using(con, scenario, filters or NO_FILTERS, facts) as f:
+        if f is None:
+            return pl.DataFrame(schema=_LINES_SCHEMA)
+        lines, params = invoice_lines_sql(f)
+        out = con.sql(
+            f"""
+            WITH l AS ({lines}),
+            total AS (SELECT sum(amount) AS t FROM l WHERE counted)
+            SELECT invoice_id, line_no, invoice_date, client, description, kind, amount,
+                   CASE WHEN total.t > 0 THEN CAST(amount AS DOUBLE) / CAST(total.t AS DOUBLE)
+                   END AS share
+            FROM l, total WHERE {'excluded' if excluded else 'counted'}
+            ORDER BY amount DESC, invoice_date, invoice_id, line_no
+            LIMIT $limit
+            """,
+            params={**params, "limit": limit},
+        ).pl()
+    return out.cast(_LINES_SCHEMA)  # type: ignore[arg-type]
+
+
+def spend_currency(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> str | None:
+    """The invoices' currency when they use exactly one, else None (mixed or unknown)."""
+    client = filters.client if filters else None
+    codes = con.execute(
+        "SELECT DISTINCT currency FROM invoice_lines"
+        " WHERE currency IS NOT NULL AND ($client::VARCHAR IS NULL OR client = $client)",
+        {"client": client},
+    ).fetchall()
+    return codes[0][0] if len(codes) == 1 else None

@@ -8,7 +8,13 @@ Decisions where METRICS.md is silent:
 * Money is rounded half-up to cents, hours half-even (Python's round) to 2 decimals.
 * `ttr.by_priority` always holds P1..P5 and, when unprioritised incidents were timed,
   "unknown".
-* An extra key "verdict" carries `verdict()`'s sentence (section 7 allows added keys).
+* An extra key "verdict" carries `verdict()`'s sentence (section 7 allows added keys),
+  and `spend.currency` the invoices' currency when they use exactly one (else null).
+* `spend.window` is {"start": null, "end": null} when there is no spend source;
+  `spend.excluded` is {"lines": 0, "amount": 0} when nothing is left out.
+* The verdict sentence formats money and months like the dashboard's tiles
+  (`pipelines.present`: "GBP 12,345", "Apr 2024"); when a block check fires it says
+  there is no verdict and why, instead of comparing costs.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines import present
+from pipelines.metrics import checks as evidence
 from pipelines.metrics.downtime import downtime
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
-from pipelines.metrics.spend import SpendResult, spend
+from pipelines.metrics.spend import SpendResult, spend, spend_currency
+from pipelines.metrics.predictability import predictability_json, predictability_of
+from pipelines.metrics.service import service_json, service_levels
 from pipelines.metrics.ttr import time_to_resolve
 from pipelines.scenario import Scenario
 
@@ -59,11 +69,16 @@ def metrics_json(
     filters: Filters | None = None,
 ) -> dict[str, Any]:
     """Every figure of METRICS.md section 7, from one set of per-incident facts."""
-    with prepared(con, scenario, filters or Filters()) as f:
-        counts = incident_counts(con, scenario, facts=f)
+    filters = filters or Filters()
+    currency = spend_currency(con, filters)
+    with prepared(con, scenario, filters) as f:
+        counts = incident_counts(con, scenario, filters, facts=f)
         ttr = time_to_resolve(con, scenario, filters, facts=f, by_category=False)
         down = downtime(con, scenario, filters, facts=f)
         cost = spend(con, scenario, filters, facts=f)
+        service = service_json(service_levels(con, scenario, filters, facts=f))
+        fired = evidence.evidence_checks(
+            con, f, cost, counts, evidence.Context(workspace_name, currency, filters))
         window = (
             {"start": month_text(f.start), "end": month_text(f.end)}
             if f is not None
@@ -122,42 +137,62 @@ def metrics_json(
                 cost.monthly,
                 {"month": "month", **{c: "money" for c in cost.monthly.columns if c != "month"}},
             ),
+            "window": (
+                {"start": cost.window_text[0], "end": cost.window_text[1]}
+                if cost.window_text else {"start": None, "end": None}
+            ),
+            "excluded": {"lines": cost.excluded_lines, "amount": money(cost.excluded_amount)},
+            "currency": currency,
         },
-        "verdict": verdict(cost),
+        "checks": [c.to_dict() for c in fired],
+        "verdict_state": evidence.verdict_state(fired, cost),
+        "predictability": predictability_json(predictability_of(cost)),
+        **service,  # response, ttr_business, sla (section 10)
+        "verdict": verdict(cost, fired, currency),
     }
 
 
-def verdict(result: SpendResult) -> str:
-    """One sentence that leads with the answer: is break-fix dearer, since when, at what price."""
-    if result.monthly.height == 0:
-        return (
-            "No tickets or invoices fall in the chosen window, so there is nothing to compare"
-            " yet: load an export or widen --from/--to."
-        )
-    first = month_text(result.monthly["month"][0])
-    last = month_text(result.monthly["month"][-1])
+RUN_RATE = "the run-rate (the last 12 months of break-fix against 12 months of the contract)"
+
+
+def verdict(
+    result: SpendResult, fired: list[evidence.Check] | None = None, currency: str | None = None
+) -> str:
+    """One sentence that leads with the answer: is break-fix dearer, since when, at what
+    price; or, when a block check fired, that there is no verdict and why."""
+    block = next((c for c in fired or [] if c.level == evidence.BLOCK), None)
+    if result.window is None:
+        if block is not None and block.message.startswith("No tickets"):
+            return block.message  # nothing loaded (or filtered away): say how to load
+        return ("No verdict: there is no spend data to price break-fix with (no invoices, and"
+                " no ticket has a billed amount or time worked).")
+    first = month_text(result.window[0])
+    last = month_text(result.window[1])
+    span = present.months_span(first, last)
+    if block is not None:
+        return (f"No verdict: the spend data covers only {present.count(result.monthly.height, 'month')}"
+                f" ({span}); a verdict needs at least 3.")
     price = result.break_even_price_per_user
     price_text = (
         "no per-user break-even price (the scenario has 0 users)"
         if price is None
-        else f"break-even price {money(price):.2f} per user per month"
+        else f"break-even price {present.money(price, currency, 2)} per user per month"
     )
-    cumulative = (
-        f"cumulative crossover {result.cumulative_crossover}"
-        if result.cumulative_crossover
-        else "no cumulative crossover yet"
-    )
+    cumulative = present.month(result.cumulative_crossover)
     if result.run_rate_crossover:
+        total = (f"and more in total since {cumulative}" if result.cumulative_crossover
+                 else "though not yet more in total")
         return (
-            f"Break-fix has cost more than the managed offer since {result.run_rate_crossover}"
-            f" (run-rate); {cumulative}; {price_text}."
+            f"Break-fix has cost more than the managed offer since"
+            f" {present.month(result.run_rate_crossover)} on {RUN_RATE}, {total};"
+            f" {price_text} ({span})."
         )
     if result.cumulative_crossover:
         return (
-            f"Break-fix is not dearer than the managed offer on the trailing 12 months to {last},"
-            f" though it has cost more in total ({cumulative}); {price_text}."
+            f"Break-fix has cost more than the managed offer in total since {cumulative},"
+            f" but not on {RUN_RATE} to {present.month(last)}; {price_text} ({span})."
         )
     return (
-        f"Break-fix has cost less than the managed offer from {first} to {last}"
-        f" (no run-rate or cumulative crossover); {price_text}."
+        f"Break-fix has cost less than the managed offer from {span}, in total and on"
+        f" {RUN_RATE}; {price_text}."
     )
