@@ -1,0 +1,733 @@
+"""Recurring problems and the assets that cost most (METRICS.md section 12).
+
+`problems` groups tickets whose titles describe the same problem; `assets` ranks the
+(client, asset) pairs by repair cost and gives RHEM (reactive hours per endpoint per
+month). Both read the tickets *opened in the analysis window* (and of the filtered
+client), like every other figure.
+
+The title method, step by step (deterministic: no hash order, no randomness):
+
+1. Clean each distinct raw title (vectorised, Polars): Unicode NFKC; URLs, e-mail
+   addresses and reply/forward/warning prefixes (RE:, FW:, FWD:, AW:, WG:, SV:, TR:,
+   RV:, VS:, ANTW:, [External], [EXT], EXTERNAL:) removed; person names marked: the
+   capitalised words after a cue (for, from, by, user, caller, requested by, on behalf
+   of, für, von, pour, para, ...), a common first name followed by a capitalised word,
+   and a user name after "user"/"username"; then lower case, a few phrases joined
+   ("wi-fi" -> wifi, "log in" -> login, "e-mail" -> email, "mot de passe" ->
+   password), and every whitespace token holding a digit dropped (ticket, asset and
+   user ids such as INC0012345, PC-0042, T20240105.0001, numbers, dates, times, IPs).
+2. Split the rest into words (letters only). Each distinct word is cased-folded,
+   accents folded on Latin script (é -> e, ü -> u, ß -> ss), stop words and generic
+   ticket words dropped (please, urgent, issue, not, cannot, again, keeps, months,
+   weekdays, ...), lightly stemmed (crashing/crashes/crashed -> crash) and mapped
+   through a small synonym table (Drucker/impresora/imprimante -> printer, stürzt ->
+   crash, Passwort/contraseña -> password, ...). Runs of Han, kana or Thai script,
+   which do not separate words with spaces, become character bigrams.
+   A marked name word is kept only when it is a known word or appears unmarked in
+   two or more other titles (so "for Outlook" keeps Outlook, "for Anna Kowalski" does
+   not keep Kowalski).
+3. Typos: a word of 5+ letters is rewritten to a word with the same first letter
+   within 1 edit (2 for words of 8+ letters; optimal string alignment distance, so a
+   swap of two letters is one edit) that is used by at least twice as many tickets
+   (and by 2 or more). The most frequent such word wins, then the closest, then A-Z.
+4. A title's *key* is its set of words. Distinct keys are grouped, most tickets
+   first, by leaders: a key joins the leader it matches best (highest Jaccard
+   similarity, then the earlier leader), else starts a group of its own. Two keys
+   match when their Jaccard similarity is >= 0.6, or when the smaller has 2+ words,
+   all in the larger, and the larger has at most one word more. Every member matches
+   its group's leader, so chains (A~B~C with A far from C) cannot merge two problems
+   that merely share a word: "outlook crash" and "outlook password reset" share one
+   word of four (Jaccard 0.25) and stay apart; a one-word key only joins the same
+   word. Titles whose key is empty (only ids, names or generic words) join no group.
+5. A group needs 3 or more tickets.
+
+Decisions where METRICS.md is silent:
+
+* `label` is the group's most common cleaned title (prefixes, ids, names, e-mail
+  addresses removed; case and word order as typed), ties by the shorter, then A-Z.
+* `cost`: per ticket `billed_amount`, else `labour_hours * hourly_rate`, else 0;
+  null when no ticket of the group (or asset) has either (no cost data, not a cost
+  of 0). `ttr_hours` is null when none of its tickets was resolved at or after
+  opening; `downtime_hours` is 0 when none was a downtime incident.
+* `first`/`last` are months of `opened_at` in the scenario's time zone.
+* Groups are ordered by tickets desc, cost desc (null last), label A-Z, then the
+  leader key; `assets.top` by cost desc (null last), tickets desc, client, asset.
+* `assets.endpoints` counts the distinct (client, asset) pairs of the window's
+  tickets with an asset when the scenario's `devices` is 0; `rhem` divides the
+  window's labour hours by endpoints and by the months of the analysis window.
+* `replacement_cost` (scenario, 0 = off): an asset whose repair cost passes it is
+  listed by `past_replacement` (the dashboard's and the report's note).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from itertools import combinations
+from typing import Any
+
+import duckdb
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from pipelines.metrics.facts import Facts, Filters, using
+from pipelines.scenario import Scenario
+
+MIN_TICKETS = 3
+TOP = 20
+JACCARD = 0.6
+
+# --- word lists ----------------------------------------------------------------------------
+
+def _wordset(text: str) -> set[str]:
+    return set(text.split())
+
+
+_STOP = _wordset("""
+a an the and or of to in on at by for from with without into onto over under up out off
+is are was were be been being am do does did done has have had having will would shall
+should can could may might must it its it's this that these those there here what which who
+whom whose why how when where while after before during since until till than then too
+very so such just also only even yet still again anymore any some all each every both
+either neither no nor not none cannot cant can't wont won't dont don't doesnt doesn't didnt
+isnt aint unable able i me my mine we us our ours you your yours he him his she her hers
+they them their theirs one ones s t d ll m re ve
+please pls plz kindly urgent urgently asap help helpdesk hi hello dear thanks thank thx
+regards issue issues problem problems error errors query question regarding re fw fwd aw wg
+sv tr rv vs antw ref ticket tickets case request req ritm inc sr chg prb task incident
+id nr no number nummer user users staff customer client someone anyone everyone
+keep keeps kept always constantly continuously repeatedly randomly sometimes often
+intermittent intermittently frequently occasionally today tonight yesterday tomorrow now
+morning afternoon evening night daily weekly week day days time times
+work works working worked workin functioning function fix fixed fixing broken broke
+new again urgent get gets getting got
+monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
+fri sat sun january february march april may june july august september october november
+december jan feb mar apr jun jul aug sep sept oct nov dec
+der die das den dem des ein eine einen einem einer und oder ist sind war nicht kein keine
+mit ohne fur bei beim ab standig dauernd im vom zum zur auf aus nach bitte dringend geht funktioniert problem
+fehler seit immer wieder noch mehr heute morgen januar februar marz juni juli oktober
+dezember montag dienstag mittwoch donnerstag freitag
+el la los las un una unos unas y o de del al en con sin por para es esta estan no funciona
+favor urgente problema error hoy
+le les une et ou du des au aux dans avec sans pour est sont pas ne plus fonctionne
+probleme erreur aujourd hui merci svp
+il lo gli di da non funziona het een en niet werkt geen van op met voor och inte
+""")
+
+# Surface or stemmed form -> the word kept. Another language's word maps to the English one.
+_SYNONYMS = {
+    # printers
+    "drucker": "printer", "impresora": "printer", "imprimante": "printer",
+    "stampante": "printer", "printers": "printer", "skrivare": "printer",
+    "druckt": "print", "drucken": "print", "imprime": "print", "imprimir": "print",
+    "imprimer": "print", "stampa": "print", "printen": "print", "printing": "print",
+    # crashes and freezes
+    "sturzt": "crash", "absturz": "crash", "absturzt": "crash", "abgesturzt": "crash",
+    "plante": "crash", "crashe": "crash", "crash": "crash", "bloquea": "crash",
+    "cierra": "crash", "kraschar": "crash", "crashen": "crash",
+    "frozen": "freez", "hang": "freez", "hung": "freez", "freez": "freez",
+    "friert": "freez", "eingefroren": "freez", "congela": "freez", "fige": "freez",
+    # accounts
+    "passwort": "password", "kennwort": "password", "contrasena": "password",
+    "pw": "password", "pwd": "password", "passwd": "password", "wachtwoord": "password",
+    "losenord": "password", "passwor": "password",
+    "zurucksetzen": "reset", "restablecer": "reset", "reinitialiser": "reset",
+    "reinitialisation": "reset", "resett": "reset",
+    "gesperrt": "lock", "bloqueado": "lock", "bloqueada": "lock", "bloque": "lock",
+    "lockout": "lock", "lockedout": "lock",
+    "log": "login", "logon": "login", "signin": "login", "logg": "login",
+    "anmelden": "login", "anmeldung": "login", "einloggen": "login",
+    "konto": "account", "cuenta": "account", "compte": "account",
+    # mail, network
+    "mail": "email", "mails": "email", "correo": "email", "courriel": "email",
+    "emails": "email", "mailbox": "mailbox", "postfach": "mailbox",
+    "wlan": "wifi", "wireless": "wifi", "wi": "wifi",
+    "netzwerk": "network", "reseau": "network", "red": "network", "netwerk": "network",
+    "connection": "connect", "connectivity": "connect", "verbindung": "connect",
+    "conexion": "connect", "connexion": "connect", "verbindet": "connect",
+    "langsam": "slow", "lento": "slow", "lenta": "slow", "lent": "slow", "slowly": "slow",
+    "sluggish": "slow",
+    # hardware
+    "notebook": "laptop", "portatil": "laptop",
+    "bildschirm": "monitor", "pantalla": "monitor", "ecran": "monitor", "screen": "monitor",
+    "display": "monitor",
+    "escaner": "scanner", "scannen": "scan",
+    "telefon": "phone", "telefono": "phone", "telephone": "phone",
+    "installation": "install", "instalar": "install", "installieren": "install",
+    "aktualisierung": "updat", "actualizacion": "updat", "upgrade": "updat",
+    "drucker-": "printer",
+}
+# Words a marked name may be: kept, not dropped, after a cue ("for Outlook").
+_KNOWN = set(_SYNONYMS.values()) | _wordset("""
+outlook teams excel word office windows mac macbook iphone android ipad sharepoint onedrive
+vpn wifi internet network printer scanner laptop desktop pc monitor keyboard mouse phone
+email calendar mailbox server database backup firewall router switch sage xero quickbooks
+home office access account password license licence software hardware adobe reader chrome
+edge firefox browser zoom citrix remote desktop erp crm sap payroll finance accounts
+""")
+_KNOWN_MARKED = r"~+((?i:" + "|".join(sorted(_KNOWN)) + r"))\b"
+_DIGIT_TOKENS_KEPT = {"o365": "microsoft", "m365": "microsoft", "office365": "microsoft",
+                      "win10": "windows", "win11": "windows", "2fa": "mfa"}
+
+_FIRST_NAMES = _wordset("""
+John Jon James Michael David Robert William Richard Thomas Daniel Matthew Andrew Mark Paul
+Steven Stephen Peter Chris Christopher Brian Kevin Jason Ryan Gary Tim Timothy Jeff Scott
+Eric Adam Ben Benjamin Sam Samuel Oliver Harry George Noah Charlie Jacob Alex Alexander
+Luke Liam Ethan Tom Joe Joseph Dan Dave Mike Nick Simon Ian Neil Graham Martin Tony Sean
+Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Lisa Nancy Sandra
+Ashley Emily Emma Amelia Olivia Isla Ava Sophie Sophia Chloe Megan Hannah Laura Rachel
+Rebecca Helen Claire Kate Katie Lucy Amy Anna Anne Julia Maria Marie Mia Ella Lily Freya
+Grace Priya Aisha Fatima Mohammed Muhammad Ahmed Ali Arjun Raj Wei Mei Li Chen Yuki Hiroshi
+Hans Klaus Jurgen Jürgen Stefan Andreas Thomas Wolfgang Michaela Sabine Ursula Petra Monika
+Lukas Jonas Felix Leon Lena Laura Julia Jean Pierre Louis Camille Manon Chloé Nicolas
+Juan José Jose Carlos Luis Javier Miguel Pablo Sofia Lucia Carmen Isabel Ana Marco Giulia
+Luca Francesco Anders Lars Erik Sven Ingrid Astrid Ewan Niamh Sinead Siobhan Declan Connor
+""")
+
+# --- patterns (Rust regex syntax, run by Polars) --------------------------------------------
+
+_URL = r"(?i)\b(?:https?://|www\.)\S+"
+_EMAIL = r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"
+_PREFIX = (r"^(?:\s*(?:(?i:re|fw|fwd|aw|wg|sv|tr|rv|vs|antw|ref|r|f)\s*(?:\[\d+\]|\(\d+\))?\s*:"
+           r"|\[\s*(?i:external|ext|extern|externe|externo|caution|warning|spam)\s*\]"
+           r"|\*+\s*(?i:external|ext)\s*\*+|(?i:external|extern|ext)\s*:|[-:>*\s]))+")
+_TAG_ANYWHERE = r"\[\s*(?i:external|ext|extern|externe|externo)\s*\]"
+_NAME_WORD = r"(?:\p{Lu}[\p{Ll}'’\-]+|\p{Lu}\.)"
+_CUE = (r"((?i:\b(?:for|from|by|user|username|caller|requester|requested\s+by|reported\s+by|"
+        r"raised\s+by|logged\s+by|on\s+behalf\s+of|f[uü]r|von|pour|para|per|voor|van|"
+        r"de\s+la\s+part\s+de|contact|cc|attn)\s*:?\s+))")
+_CUE_NAMES = _CUE + rf"({_NAME_WORD})(?:\s+({_NAME_WORD}))?(?:\s+({_NAME_WORD}))?"
+_FIRST = (r"\b(" + "|".join(sorted(set(_FIRST_NAMES))) + rf")\b(?:\s+({_NAME_WORD}))?")
+_USERNAME = (r"(?i:\b(?:user|username|userid|user\s+id|for)\s*:?\s+)"
+             r"([a-z][a-z0-9]*(?:[._\\][a-z0-9]+)*)\b")
+_PHRASES = [
+    (r"\bwi[\s-]?fi\b", "wifi"), (r"\be[\s-]mail", "email"), (r"\blog[\s-]?(?:in|on)\b", "login"),
+    (r"\bsign[\s-]?(?:in|on)\b", "login"), (r"\bset[\s-]?up\b", "setup"),
+    (r"\bmot\s+de\s+passe\b", "password"), (r"\bpass\s+word\b", "password"),
+    (r"\blocked\s+out\b", "locked"), (r"\bstürzt\s+ab\b", "stürzt"),
+    (r"\bblue\s+screen(?:\s+of\s+death)?\b", "bsod"), (r"\bbluescreen\b", "bsod"),
+    (r"\boffice\s*365\b", "microsoft"), (r"\bmicrosoft\s+365\b", "microsoft"),
+    (r"\bwindows\s+1[01]\b", "windows"), (r"\bno\s+funciona\b", " "),
+    (r"\bne\s+fonctionne\s+pas\b", " "), (r"\bfunktioniert\s+nicht\b", " "),
+]
+_SPLIT_SOFT = r"[,;:!?()\[\]{}<>\"|/*+=&]"  # split before the digit test; keeps - . _ # \
+_NOT_LETTER = r"[^\p{L}\p{M}~]+"
+
+# Scripts written without spaces between words: Han, Hiragana, Katakana, Thai, Lao, Khmer.
+_NOSPACE = re.compile(
+    "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1780-\u17ff]+)"
+)
+
+
+# --- words ----------------------------------------------------------------------------------
+
+def _latin(word: str) -> bool:
+    return all(ord(ch) < 0x250 or 0x1E00 <= ord(ch) <= 0x1EFF for ch in word)
+
+
+def _fold(word: str) -> str:
+    """Casefolded; accents dropped from Latin letters (é -> e, ü -> u); others as they are."""
+    word = word.casefold()
+    decomposed = unicodedata.normalize("NFKD", word)
+    base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return base if _latin(base) else unicodedata.normalize("NFC", word)
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper: crashing, crashes, crashed -> crash."""
+    w = word
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if len(w) >= 6 and w.endswith("ing"):
+        w = w[:-3]
+    elif len(w) >= 5 and w.endswith("ed"):
+        w = w[:-2]
+    if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "lsz":
+        w = w[:-1]
+    if len(w) >= 4 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+@lru_cache(maxsize=200_000)
+def canonical_words(token: str) -> tuple[str, ...]:
+    """The words a raw token (no spaces) stands for: () for a stop word."""
+    word = _fold(token)
+    out: list[str] = []
+    for i, part in enumerate(_NOSPACE.split(word)):
+        if not part:
+            continue
+        if i % 2 == 1:  # a run of a script without spaces: character bigrams
+            out.extend(part[j:j + 2] for j in range(max(1, len(part) - 1)))
+            continue
+        if part in _SYNONYMS:
+            out.append(_SYNONYMS[part])
+            continue
+        if part in _STOP or len(part) == 1:
+            continue
+        if _latin(part) and len(part) > 3:
+            part = stem(part)
+            part = _SYNONYMS.get(part, part)
+            if part in _STOP:
+                continue
+        out.append(part)
+    return tuple(out)
+
+
+# --- titles -> keys ---------------------------------------------------------------------------
+
+def _marked(expr: pl.Expr) -> pl.Expr:
+    """Names marked with a leading ~ (decided later: dropped unless a known word)."""
+    return (
+        expr.str.replace_all(_CUE_NAMES, "${1}~${2} ~${3} ~${4} ")
+        .str.replace_all(_FIRST, "~${1} ~${2}")
+        .str.replace_all(_USERNAME, "user ~${1}")
+        .str.replace_all(_KNOWN_MARKED, "${1}")
+    )
+
+
+def _cleaned(titles: pl.Series) -> pl.DataFrame:
+    """Per distinct raw title: `display` (for labels) and `text` (lower case, ids gone)."""
+    raw = titles.fill_null("")
+    base = (
+        raw.str.normalize("NFKC").str.replace_all("~", " ")
+        .str.replace_all(_URL, " ").str.replace_all(_EMAIL, " ")
+        .str.replace_all(_PREFIX, "").str.replace_all(_TAG_ANYWHERE, " ")
+    )
+    frame = pl.DataFrame({"title": raw, "base": base})
+    frame = frame.with_columns(marked=_marked(pl.col("base")))
+    text = pl.col("marked").str.to_lowercase()
+    for pattern, repl in _PHRASES:
+        text = text.str.replace_all("(?i)" + pattern, repl)
+    for word, repl in _DIGIT_TOKENS_KEPT.items():
+        text = text.str.replace_all(rf"\b{word}\b", repl)
+    display = (
+        pl.col("marked").str.replace_all(r"(?:^|\s)~\S*", " ")
+        .str.replace_all(r"(?:^|\s)\S*\d\S*", " ")
+        .str.replace_all(r"\s+", " ").str.strip_chars(" -–—:;,.#@/|()[]")
+        .str.replace_all(r"(?i)\s+(?:for|from|by|on|at|user|-|–|:)$", "")
+        .str.strip_chars(" -–—:;,.#@/|()[]")
+    )
+    return frame.with_columns(text=text.str.replace_all(_SPLIT_SOFT, " "),
+                              display=display).select("title", "display", "text")
+
+
+def _words(cleaned: pl.DataFrame, tickets: pl.Series) -> pl.DataFrame:
+    """One row per (title index, word), with the title's ticket count; names and typos decided."""
+    tokens = (
+        cleaned.select(pl.int_range(pl.len()).alias("i"), pl.col("text").str.split(" ")
+                       .alias("token"))
+        .with_columns(n=tickets)
+        .explode("token")
+        .filter(pl.col("token").str.len_chars() > 0, ~pl.col("token").str.contains(r"\d"))
+        .with_columns(pl.col("token").str.replace_all(_NOT_LETTER, " ").str.split(" "))
+        .explode("token")
+        .filter(pl.col("token").str.len_chars() > 0)
+    )
+    distinct = tokens.select(pl.col("token").unique().sort())["token"].to_list()
+    surface = [_fold(t.lstrip("~")) for t in distinct]
+    words = [canonical_words(s) for s in surface]
+    typos = _typo_map(tokens, distinct, surface, words)
+    words = [typos.get(s, w) for s, w in zip(surface, words, strict=True)]
+    lookup = pl.DataFrame({
+        "token": distinct,
+        "word": pl.Series(words, dtype=pl.List(pl.String)),
+    }).with_columns(name=pl.col("token").str.starts_with("~"))
+    out = tokens.join(lookup, on="token", how="left").explode("word").drop_nulls("word")
+    # A marked name word stays when it is a known word or two other titles use it unmarked.
+    plain = out.filter(~pl.col("name")).group_by("word").agg(titles=pl.col("i").n_unique())
+    common = plain.filter(pl.col("titles") >= 2)["word"].to_list()
+    out = out.filter(
+        ~pl.col("name") | pl.col("word").is_in(sorted(_known_words())) | pl.col("word").is_in(common)
+    )
+    return out.select("i", "word", "n").unique(maintain_order=True)
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    return frozenset(w for k in _KNOWN for w in canonical_words(k))
+
+
+def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
+              words: list[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Rare spelling -> the word of a frequent spelling one typo away (docstring, step 3).
+
+    Spellings are compared as typed (folded), so "crashign" finds "crashing"; frequency is
+    that of the words they stand for, so crash/crashes/crashing count together.
+    """
+    word_of = dict(zip(distinct, words, strict=True))
+    per_word: Counter[str] = Counter()
+    for token, n in tokens.group_by("i", "token").agg(pl.col("n").first()).select(
+            "token", "n").iter_rows():
+        for w in word_of[token]:
+            per_word[w] += n
+    single = {s: w[0] for s, w in zip(surface, words, strict=True)
+              if len(w) == 1 and _latin(s) and len(s) >= 4}
+    buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for s in sorted(single):
+        buckets[(s[0], len(s))].append(s)
+    out: dict[str, tuple[str, ...]] = {}
+    for s, w in sorted(single.items()):
+        if len(s) < 5:
+            continue
+        need = max(2, 2 * per_word[w])
+        pool = [u for d in range(-2, 3) for u in buckets.get((s[0], len(s) + d), ())
+                if single[u] != w and per_word[single[u]] >= need]
+        if not pool:
+            continue
+        limit = 1 if len(s) < 8 else 2
+        hits = process.extract(s, pool, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if hits:
+            best = min(hits, key=lambda h: (-per_word[single[h[0]]], h[1], h[0]))
+            out[s] = (single[best[0]],)
+    return out
+
+
+def _match(a: frozenset[str], b: frozenset[str]) -> float | None:
+    """Jaccard similarity of two keys when they match (module docstring, step 4), else None."""
+    common = len(a & b)
+    union = len(a | b)
+    jaccard = common / union
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    contained = len(small) >= 2 and common == len(small) and len(large) - len(small) <= 1
+    return jaccard if jaccard >= JACCARD or contained else None
+
+
+def group_keys(keys: Sequence[frozenset[str]], tickets: Sequence[int]) -> list[int]:
+    """The group of each distinct key (an index into `keys` of its leader); -1 for empty keys."""
+    order = sorted(range(len(keys)),
+                   key=lambda i: (-tickets[i], len(keys[i]), sorted(keys[i])))
+    position = {i: p for p, i in enumerate(order)}  # earlier leaders win ties
+    leader_of = [-1] * len(keys)
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)  # word pair -> leaders
+    singles: dict[str, int] = {}
+    for i in order:
+        key = keys[i]
+        if not key:
+            continue
+        if len(key) == 1:  # a one-word key matches only the same word
+            word = next(iter(key))
+            leader_of[i] = singles.setdefault(word, i)
+            continue
+        pairs = list(combinations(sorted(key), 2))
+        candidates = sorted({c for p in pairs for c in index.get(p, ())}, key=position.__getitem__)
+        best, best_score = -1, -1.0
+        for c in candidates:
+            score = _match(key, keys[c])
+            if score is not None and score > best_score:
+                best, best_score = c, score
+        if best >= 0:
+            leader_of[i] = best
+            continue
+        leader_of[i] = i
+        for p in pairs:
+            index[p].append(i)
+    return leader_of
+
+
+def title_groups(titles: pl.Series, tickets: pl.Series | None = None) -> pl.DataFrame:
+    """Per distinct title: its key (words, space-separated), group id (or null) and display.
+
+    `tickets` is the number of tickets with each title (1 each when not given).
+    """
+    titles = titles.cast(pl.String)
+    counts = tickets if tickets is not None else pl.Series([1] * len(titles))
+    counts = counts.cast(pl.Int64).alias("n")
+    cleaned = _cleaned(titles)
+    words = _words(cleaned, counts)
+    per_title = words.group_by("i").agg(pl.col("word").unique().sort())
+    keys_by_i = dict(zip(per_title["i"], per_title["word"], strict=True))
+    key_text = [" ".join(keys_by_i.get(i, [])) for i in range(len(titles))]
+    key_frame = pl.DataFrame({"key": key_text, "n": counts}).group_by("key").agg(
+        pl.col("n").sum()).sort("key")
+    distinct = [frozenset(k.split()) for k in key_frame["key"]]
+    leaders = group_keys(distinct, key_frame["n"].to_list())
+    group_of_key = {
+        k: (key_frame["key"][leader] if leader >= 0 else None)
+        for k, leader in zip(key_frame["key"], leaders, strict=True)
+    }
+    return pl.DataFrame({
+        "title": cleaned["title"], "display": cleaned["display"], "key": key_text,
+        "group": [group_of_key[k] for k in key_text], "tickets": counts,
+    })
+
+
+def title_keys(titles: Iterable[str]) -> list[str]:
+    """The key (sorted words) of each title, normalised together as one corpus."""
+    frame = title_groups(pl.Series(list(titles), dtype=pl.String))
+    return frame["key"].to_list()
+
+
+# --- the metrics ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProblemsResult:
+    """Every group (most tickets first), its member tickets, and its tickets per month."""
+
+    groups: pl.DataFrame  # group, label, incidents, clients, assets, first, last, ttr_hours,
+    #                       downtime_hours, cost
+    tickets: pl.DataFrame  # group, client, ticket_id, title, asset, opened_at, cost
+    monthly: pl.DataFrame  # group, label, month, tickets
+
+
+_GROUP_SCHEMA: dict[str, Any] = {"group": pl.String, "label": pl.String, "incidents": pl.Int64,
+                 "clients": pl.Int64, "assets": pl.Int64, "first": pl.Date, "last": pl.Date,
+                 "ttr_hours": pl.Float64, "downtime_hours": pl.Float64,
+                 "cost": pl.Decimal(38, 4)}
+_TICKET_SCHEMA: dict[str, Any] = {"group": pl.String, "client": pl.String, "ticket_id": pl.String,
+                  "title": pl.String, "asset": pl.String, "opened_at": pl.Datetime("us", "UTC"),
+                  "cost": pl.Decimal(38, 4)}
+
+
+def _window_tickets_sql(f: Facts, columns: str) -> str:
+    om = ("opened_month" if f.months_stored
+          else "CAST(date_trunc('month', timezone($tz, opened_at)) AS DATE)")
+    return (
+        f"SELECT {columns}, {om} AS om FROM incidents"
+        " WHERE ($client::VARCHAR IS NULL OR client = $client)"
+        f" AND {om} BETWEEN $start AND $end"
+    )
+
+
+_COST = ("CASE WHEN billed_amount IS NOT NULL THEN CAST(billed_amount AS DECIMAL(38,4))"
+         " WHEN labour_hours IS NOT NULL THEN CAST(labour_hours * $rate AS DECIMAL(38,4)) END")
+_DOWN = ("CASE WHEN coalesce(downtime_minutes > 0 OR (downtime_minutes IS NULL"
+         " AND list_contains($prios, priority)), false)"
+         " THEN CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60"
+         " ELSE ttr_hours END END")
+
+
+def problems(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    facts: Facts | None = None,
+) -> ProblemsResult:
+    """Every recurring-problem group of 3+ tickets opened in the window (section 12)."""
+    with using(con, scenario, filters, facts) as f:
+        if f is None:
+            return _empty_problems()
+        extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
+                 "prios": list(scenario.outage_priorities)}
+        sql = (f"SELECT title, count(*) AS n FROM ({_window_tickets_sql(f, 'title')})"
+               " WHERE title IS NOT NULL GROUP BY title ORDER BY title")
+        distinct = f.frame(sql, extra)
+        if distinct.height == 0:
+            return _empty_problems()
+        titles = title_groups(distinct["title"], distinct["n"])
+        mapping = titles.filter(pl.col("group").is_not_null())
+        if mapping.height == 0:
+            return _empty_problems()
+        labels = _labels(mapping)
+        keep = mapping.join(labels.select("group"), on="group", how="semi")
+        con.register("_problem_titles", keep.select("title", "group").to_arrow())
+        try:
+            columns = ("client, ticket_id, title, asset, opened_at, ttr_hours AS ttr,"
+                       f" {_COST} AS cost, {_DOWN} AS down")
+            rows_sql = (
+                "SELECT p.group, t.client, t.ticket_id, t.title, t.asset, t.opened_at, t.om,"
+                f" t.cost, t.ttr, t.down FROM ({_window_tickets_sql(f, columns)}) t"
+                " JOIN _problem_titles p ON p.title = t.title"
+            )
+            members = f.frame(
+                f"""
+                WITH m AS MATERIALIZED ({rows_sql})
+                SELECT 'g' AS part, "group", NULL AS client, NULL AS ticket_id, NULL AS title,
+                       NULL AS asset, NULL::TIMESTAMPTZ AS opened_at, NULL::DATE AS month,
+                       count(*) AS incidents, count(DISTINCT client) AS clients,
+                       count(DISTINCT (client, asset)) FILTER (asset IS NOT NULL) AS assets,
+                       min(om) AS first, max(om) AS last, fsum(ttr) AS ttr_hours,
+                       coalesce(fsum(down), 0) AS downtime_hours, sum(cost) AS cost
+                FROM m GROUP BY "group"
+                UNION ALL
+                SELECT 't', "group", client, ticket_id, title, asset, opened_at, NULL,
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, cost FROM m
+                UNION ALL
+                SELECT 'm', "group", NULL, NULL, NULL, NULL, NULL, om, count(*),
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m GROUP BY "group", om
+                """,
+                extra,
+            )
+        finally:
+            con.unregister("_problem_titles")
+    groups = (
+        members.filter(pl.col("part") == "g")
+        .select("group", "incidents", "clients", "assets", "first", "last", "ttr_hours",
+                "downtime_hours", "cost")
+        .join(labels, on="group")
+        .filter(pl.col("incidents") >= MIN_TICKETS)
+    )
+    groups = groups.select(list(_GROUP_SCHEMA)).cast(pl.Schema(_GROUP_SCHEMA)).sort(
+        ["incidents", "cost", "label", "group"],
+        descending=[True, True, False, False], nulls_last=True)
+    tickets = (
+        members.filter(pl.col("part") == "t")
+        .join(groups.select("group"), on="group", how="semi")
+        .select(list(_TICKET_SCHEMA)).cast(pl.Schema(_TICKET_SCHEMA))
+        .sort(["group", "opened_at", "client", "ticket_id"])
+    )
+    monthly = (
+        members.filter(pl.col("part") == "m")
+        .join(groups.select("group", "label"), on="group")
+        .select("group", "label", "month", tickets=pl.col("incidents").cast(pl.Int64))
+        .sort(["group", "month"])
+    )
+    return ProblemsResult(groups, tickets, monthly)
+
+
+def _labels(mapping: pl.DataFrame) -> pl.DataFrame:
+    """Per group its label: the most common cleaned title (ties: shorter, then A-Z)."""
+    shown = mapping.with_columns(
+        display=pl.when(pl.col("display").str.len_chars() > 0).then("display")
+        .otherwise(pl.col("key")))
+    per = shown.group_by("group", "display").agg(pl.col("tickets").sum())
+    return (
+        per.with_columns(length=pl.col("display").str.len_chars())
+        .sort(["group", "tickets", "length", "display"], descending=[False, True, False, False])
+        .group_by("group", maintain_order=True).first()
+        .select("group", label="display")
+    )
+
+
+def _empty_problems() -> ProblemsResult:
+    return ProblemsResult(
+        pl.DataFrame(schema=_GROUP_SCHEMA), pl.DataFrame(schema=_TICKET_SCHEMA),
+        pl.DataFrame(schema={"group": pl.String, "label": pl.String, "month": pl.Date,
+                             "tickets": pl.Int64}),
+    )
+
+
+@dataclass(frozen=True)
+class AssetsResult:
+    """Repair figures per (client, asset), the endpoints counted and RHEM."""
+
+    top: pl.DataFrame  # client, asset, incidents, labour_hours, cost, downtime_hours
+    endpoints: int
+    rhem: float | None
+    labour_hours: float | None
+    months: int
+
+
+_ASSET_SCHEMA: dict[str, Any] = {"client": pl.String, "asset": pl.String, "incidents": pl.Int64,
+                 "labour_hours": pl.Float64, "cost": pl.Decimal(38, 4),
+                 "downtime_hours": pl.Float64}
+
+
+def assets(
+    con: duckdb.DuckDBPyConnection,
+    scenario: Scenario,
+    filters: Filters | None = None,
+    *,
+    facts: Facts | None = None,
+    limit: int = TOP,
+) -> AssetsResult:
+    """The assets that cost most to repair, endpoints and RHEM (section 12)."""
+    with using(con, scenario, filters, facts) as f:
+        if f is None:
+            return AssetsResult(pl.DataFrame(schema=_ASSET_SCHEMA), scenario.devices or 0,
+                                None, None, 0)
+        extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
+                 "prios": list(scenario.outage_priorities), "limit": limit}
+        inner = _window_tickets_sql(
+            f, f"client, asset, labour_hours, {_COST} AS cost, {_DOWN} AS down")
+        frame = f.frame(
+            f"""
+            WITH t AS MATERIALIZED ({inner}), a AS (
+                SELECT client, asset, count(*) AS incidents, fsum(labour_hours) AS labour_hours,
+                       sum(cost) AS cost, coalesce(fsum(down), 0) AS downtime_hours
+                FROM t WHERE asset IS NOT NULL GROUP BY client, asset
+            )
+            SELECT 'a' AS part, client, asset, incidents, labour_hours, cost, downtime_hours,
+                   NULL::BIGINT AS pairs FROM (
+                SELECT * FROM a ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
+                LIMIT $limit)
+            UNION ALL
+            SELECT 'w', NULL, NULL, NULL, fsum(labour_hours), NULL, NULL,
+                   (SELECT count(*) FROM a) FROM t
+            """,
+            extra,
+        )
+        months = len(f.months)
+    window = frame.filter(pl.col("part") == "w").row(0, named=True)
+    top = (frame.filter(pl.col("part") == "a").select(list(_ASSET_SCHEMA))
+           .cast(pl.Schema(_ASSET_SCHEMA))
+           .sort(["cost", "incidents", "client", "asset"],
+                 descending=[True, True, False, False], nulls_last=True))
+    endpoints = scenario.devices if scenario.devices > 0 else int(window["pairs"] or 0)
+    labour = window["labour_hours"]
+    rhem = labour / endpoints / months if labour is not None and endpoints and months else None
+    return AssetsResult(top, endpoints, rhem, labour, months)
+
+
+def past_replacement(top: pl.DataFrame, replacement_cost: float) -> pl.DataFrame:
+    """The assets of `top` whose repair cost is above `replacement_cost` (none when it is 0)."""
+    if replacement_cost <= 0 or top.height == 0:
+        return top.clear()
+    return top.filter(pl.col("cost") > Decimal(str(replacement_cost)))
+
+
+def problems_json(result: ProblemsResult, *, limit: int | None = TOP,
+                  with_tickets: bool = False) -> list[dict[str, Any]]:
+    """Groups as the JSON objects of METRICS.md section 7 (and `tickets` for the CLI)."""
+    from pipelines.metrics.summary import hours, money
+
+    members: dict[str, list[dict[str, str]]] = defaultdict(list)
+    if with_tickets:
+        for g, client, ticket in result.tickets.select("group", "client", "ticket_id").rows():
+            members[g].append({"client": client, "ticket_id": ticket})
+    rows = result.groups if limit is None else result.groups.head(limit)
+    out = []
+    for r in rows.iter_rows(named=True):
+        item: dict[str, Any] = {
+            "label": r["label"], "incidents": r["incidents"], "clients": r["clients"],
+            "assets": r["assets"], "first": f"{r['first']:%Y-%m}", "last": f"{r['last']:%Y-%m}",
+            "ttr_hours": hours(r["ttr_hours"]), "downtime_hours": hours(r["downtime_hours"]),
+            "cost": money(r["cost"]),
+        }
+        if with_tickets:
+            item["tickets"] = members[r["group"]]
+        out.append(item)
+    return out
+
+
+def assets_json(result: AssetsResult) -> dict[str, Any]:
+    """The `assets` object of METRICS.md section 7."""
+    from pipelines.metrics.summary import hours, money
+
+    return {
+        "endpoints": result.endpoints,
+        "rhem": hours(result.rhem),
+        "top": [
+            {"client": r["client"], "asset": r["asset"], "incidents": r["incidents"],
+             "labour_hours": hours(r["labour_hours"]), "cost": money(r["cost"]),
+             "downtime_hours": hours(r["downtime_hours"])}
+            for r in result.top.iter_rows(named=True)
+        ],
+    }
+
+
+def recurring_sentence(result: ProblemsResult, currency: str | None = None) -> str:
+    """'12 problems came back 3 or more times and cost 18,400 in labour.'"""
+    from pipelines.metrics.summary import money
+
+    n = result.groups.height
+    if n == 0:
+        return "No problem came back 3 or more times in the chosen window."
+    costs = [c for c in result.groups["cost"].to_list() if c is not None]
+    noun = "problem" if n == 1 else "problems"
+    if not costs:
+        return (f"{n:,} {noun} came back {MIN_TICKETS} or more times; the tickets carry no"
+                " billed amounts or labour hours to price them.")
+    total = money(sum(costs, Decimal(0)))
+    amount = f"{currency} {total:,.0f}" if currency else f"{total:,.0f}"
+    return f"{n:,} {noun} came back {MIN_TICKETS} or more times and cost {amount} in labour."
