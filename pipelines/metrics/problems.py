@@ -205,7 +205,7 @@ _CUE = (r"((?i:\b(?:for|from|by|user|username|caller|requester|requested\s+by|re
         r"de\s+la\s+part\s+de|contact|cc|attn)\s*:?\s+))")
 _CUE_NAMES = _CUE + rf"({_NAME_WORD})(?:\s+({_NAME_WORD}))?(?:\s+({_NAME_WORD}))?"
 _FIRST = (r"\b(" + "|".join(sorted(set(_FIRST_NAMES))) + rf")\b(?:\s+({_NAME_WORD}))?")
-_USERNAME = (r"(?i:\b(?:user|username|userid|user\s+id|for)\s*:?\s+)"
+_USERNAME = (r"((?i:\b(?:user|username|userid|user\s+id|for)\s*:?\s+))"
              r"([a-z][a-z0-9]*(?:[._\\][a-z0-9]+)*)\b")
 _PHRASES = [
     (r"\bwi[\s-]?fi\b", "wifi"), (r"\be[\s-]mail", "email"), (r"\blog[\s-]?(?:in|on)\b", "login"),
@@ -290,7 +290,7 @@ def _marked(expr: pl.Expr) -> pl.Expr:
     return (
         expr.str.replace_all(_CUE_NAMES, "${1}~${2} ~${3} ~${4} ")
         .str.replace_all(_FIRST, "~${1} ~${2}")
-        .str.replace_all(_USERNAME, "user ~${1}")
+        .str.replace_all(_USERNAME, "${1}~${2}")
         .str.replace_all(_KNOWN_MARKED, "${1}")
     )
 
@@ -314,7 +314,7 @@ def _cleaned(titles: pl.Series) -> pl.DataFrame:
         pl.col("marked").str.replace_all(r"(?:^|\s)~\S*", " ")
         .str.replace_all(r"(?:^|\s)\S*\d\S*", " ")
         .str.replace_all(r"\s+", " ").str.strip_chars(" -–—:;,.#@/|()[]")
-        .str.replace_all(r"(?i)\s+(?:for|from|by|on|at|user|-|–|:)$", "")
+        .str.replace_all(r"(?i)\s+(?:for|from|by|user|-|–|:)$", "")
         .str.strip_chars(" -–—:;,.#@/|()[]")
     )
     return frame.with_columns(text=text.str.replace_all(_SPLIT_SOFT, " "),
