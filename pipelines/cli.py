@@ -119,7 +119,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 context = load_context(con)
     p = prepare(Path(args.file), args.workspace or "workspace", kind=args.kind,
                 format_name=args.format, user_map=_parse_map(args.map) or None,
-                date_order=_date_order(args), **context)
+                date_order=_date_order(args), data_dir=args.data_dir, **context)
     d = p.detection
     info: dict[str, Any] = {
         "file": p.file_name, "kind": d.kind, "format": d.profile.name,
@@ -128,6 +128,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "date_order": {True: "day-first", False: "month-first", None: None}[p.date_order.day_first],
         "date_order_reason": p.date_order.reason, "decimal_comma": p.decimal_comma,
         "mapping": d.mapping_text(), "ignored_columns": d.ignored,
+        "signature_found": d.evidence, "resembles": d.resembles,
         "rows_read": p.rows_read, "rows_ok": p.rows_read - p.rejects.height,
         "rows_rejected": p.rejects.height, "notes": p.notes,
     }
@@ -137,6 +138,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", None: "(spreadsheet)"}
     print(f"{info['file']}: {d.kind} from {d.profile.title} (format '{d.profile.name}',"
           f" by {d.how})")
+    for line in _why_lines(d):
+        print(f"  {line}")
     print(f"  encoding {p.raw.encoding}, delimiter {delim[p.raw.delimiter]},"
           f" header on row {p.raw.header_row}")
     print(f"  dates: {p.date_order.reason}; decimal {'comma' if p.decimal_comma else 'point'}")
@@ -151,6 +154,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for note in p.notes:
         print(f"  note: {note}")
     return 0
+
+
+def _why_lines(d: Any) -> list[str]:
+    """Why the file matched its profile; for a generic match, the closest known tool."""
+    if d.evidence:
+        return ["why: its signature columns " + ", ".join(d.evidence)]
+    if not d.profile.generic:
+        return []
+    r = d.resembles
+    if r is None:
+        return ["why: no known tool's signature columns found; read by common header names"]
+    return [f"why: no known tool's full signature; closest is {r['title']} ('{r['format']}'):"
+            f" has {', '.join(repr(h) for h in r['found'])}; lacks "
+            + "; ".join(r["missing"])]
 
 
 # --- workspaces, loads, formats ----------------------------------------------------------------
@@ -206,7 +223,7 @@ def cmd_formats(args: argparse.Namespace) -> int:
     from pipelines.formats import profiles
 
     rows = [{"name": p.name, "kind": p.kind, "title": p.title, "generic": p.generic}
-            for p in profiles()]
+            for p in profiles(args.data_dir)]
     if args.json:
         _print_json(rows)
         return 0
@@ -275,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p)
     p.add_argument("--json", action="store_true", help="print as JSON")
 
-    p = add("formats", cmd_formats, "list the export formats breakeven recognises")
+    p = add("formats", cmd_formats, "list the export formats breakeven recognises"
+            " (yours included: <data-dir>/profiles/*.toml)")
+    _add_data_dir(p)
     p.add_argument("--json", action="store_true", help="print as JSON")
 
     for extra in EXTRA_COMMANDS:
@@ -285,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules with more commands; each appends `register(add)` functions to EXTRA_COMMANDS.
 COMMAND_MODULES = ["pipelines.cli_metrics", "pipelines.cli_app", "pipelines.cli_refresh",
-                   "pipelines.cli_kinds", "pipelines.cli_export"]
+                   "pipelines.cli_kinds", "pipelines.cli_export", "pipelines.cli_workspace",
+                   "pipelines.cli_problems"]
 EXTRA_COMMANDS: list[Callable[[Callable[..., argparse.ArgumentParser]], None]] = []
 
 

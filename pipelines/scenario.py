@@ -20,8 +20,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines import store
+from pipelines import business_time, store
 from pipelines.errors import SettingError
+from pipelines.offers import Offer, parse_offers
 
 SETTING_KEY = "scenario"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -48,6 +49,19 @@ class Scenario:
     include_parts: bool = False
     timezone: str = "UTC"
     exclude_spend: tuple[str, ...] = ()
+    # Section 10: the business-hours calendar (see pipelines.business_time for the text)
+    # and the SLA targets, stored as (priority, hours) pairs for P1..P5 (to_dict: tables).
+    business_hours: str = "Mon-Fri 09:00-17:00"
+    holidays: tuple[str, ...] = ()
+    sla_respond_hours: tuple[tuple[str, float], ...] = (
+        ("P1", 1.0), ("P2", 2.0), ("P3", 4.0), ("P4", 8.0), ("P5", 24.0))
+    sla_resolve_hours: tuple[tuple[str, float], ...] = (
+        ("P1", 4.0), ("P2", 8.0), ("P3", 24.0), ("P4", 72.0), ("P5", 120.0))
+    # Section 12: the price of replacing an asset; repair spend above it is flagged (0 = off).
+    replacement_cost: float = 0.0
+    # The offers an MSP sells, compared side by side (pipelines/offers.py); () = this
+    # scenario's own prices are the one offer.
+    offers: tuple[Offer, ...] = ()
 
     def __post_init__(self) -> None:
         # Direct construction is checked and coerced like from_dict (users=25.0 -> 25).
@@ -72,6 +86,10 @@ class Scenario:
         out = asdict(self)
         out["outage_priorities"] = list(self.outage_priorities)
         out["exclude_spend"] = list(self.exclude_spend)
+        out["holidays"] = list(self.holidays)
+        out["offers"] = [o.to_dict() for o in self.offers]
+        for key in SLA_KEYS:
+            out[key] = dict(getattr(self, key))
         return out
 
     @property
@@ -87,8 +105,12 @@ _KINDS: dict[str, str] = {
     "cost_per_user_hour": "price", "users_affected_default": "count",
     "managed_reduction": "share", "outage_priorities": "priorities",
     "recurrence_days": "count", "include_parts": "bool", "timezone": "timezone",
-    "exclude_spend": "texts",
+    "exclude_spend": "texts", "business_hours": "schedule", "holidays": "dates",
+    "sla_respond_hours": "sla", "sla_resolve_hours": "sla",
+    "replacement_cost": "price", "offers": "offers",
 }
+# Keys whose value is a table by priority; a partial table overrides only what it names.
+SLA_KEYS = ("sla_respond_hours", "sla_resolve_hours")
 assert list(_KINDS) == [f.name for f in fields(Scenario)]
 
 
@@ -122,7 +144,48 @@ def _coerce(key: str, value: Any) -> Any:
         return _priorities(key, value)
     if kind == "texts":
         return _texts(key, value)
+    if kind == "schedule":
+        business_time.parse_business_hours(value, key)
+        return value.strip()
+    if kind == "dates":
+        return business_time.parse_holidays(value, key)
+    if kind == "offers":
+        return parse_offers(key, value)
+    if kind == "sla":
+        defaults = dict(next(f.default for f in fields(Scenario) if f.name == key))
+        return tuple({**defaults, **_sla_table(key, value)}.items())
     return _timezone(key, value)
+
+
+def _sla_table(key: str, value: Any) -> dict[str, float]:
+    """Hours by priority from a table ({P1 = 1, P3 = 6}), pairs, or 'P1=1,P3=6' (the CLI)."""
+    items: Iterable[Any]
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, str):
+        items = [p.partition("=")[::2] if "=" in p else (p, None)
+                 for p in (q.strip() for q in value.split(",")) if p]
+    elif isinstance(value, (list, tuple)) and all(
+            isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
+        items = value
+    else:
+        raise SettingError(
+            f"scenario key {key!r} must be a table of hours by priority such as"
+            f" {{P1 = 1, P2 = 4}} (on the command line: P1=1,P2=4), not {value!r}")
+    out: dict[str, float] = {}
+    for prio, hours in items:
+        name = str(prio).strip().upper()
+        if name not in PRIORITIES:
+            raise SettingError(
+                f"scenario key {key!r}: {prio!r} is not a priority; use P1, P2, P3, P4 or P5")
+        if hours is None or (isinstance(hours, str) and not hours.strip()):
+            raise SettingError(f"scenario key {key!r}: {name} has no hours; write {name}=4")
+        number = _number(f"{key}.{name}", hours)
+        if number <= 0:
+            raise SettingError(
+                f"scenario key '{key}.{name}' must be a number of hours above 0, not {hours!r}")
+        out[name] = number
+    return out
 
 
 def _number(key: str, value: Any) -> float:
@@ -208,16 +271,16 @@ def load_scenario(con: duckdb.DuckDBPyConnection) -> Scenario:
 def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
     """Store `scenario` as the workspace's scenario.
 
-    A new time zone also recomputes the incidents' stored months in it (the months
-    and the setting naming their zone change together, in one transaction).
+    A new time zone re-reads every stored naive timestamp in it and recomputes what
+    derives from them (store.retime: instants, ttr_hours, months), with the setting, in
+    one transaction: loading then changing the zone equals changing it then loading.
     """
     if store.get_setting(con, store.MONTHS_TIMEZONE) == scenario.timezone:
         store.set_setting(con, SETTING_KEY, scenario.to_dict())
         return
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(store.SET_MONTHS_SQL, {"tz": scenario.timezone})
-        store.set_setting(con, store.MONTHS_TIMEZONE, scenario.timezone)
+        store.retime(con, scenario.timezone)
         store.set_setting(con, SETTING_KEY, scenario.to_dict())
         con.execute("COMMIT")
     except BaseException:
@@ -237,7 +300,7 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
         raise SettingError(f"{p}: not a valid TOML file ({exc})") from None
     except OSError as exc:
         raise SettingError(f"{p}: cannot read the scenario file ({exc.strerror})") from None
-    nested = [k for k, v in data.items() if isinstance(v, dict)]
+    nested = [k for k, v in data.items() if isinstance(v, dict) and k not in SLA_KEYS]
     if nested:
         raise SettingError(
             f"{p}: [{nested[0]}] is a table; a scenario file holds flat keys such as per_user = 150"
@@ -250,8 +313,15 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
 
 
 def apply_overrides(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """`base` with the keys of `overrides` replaced, validated like `Scenario.from_dict`."""
-    return Scenario.from_dict({**base.to_dict(), **overrides})
+    """`base` with the keys of `overrides` replaced, validated like `Scenario.from_dict`.
+
+    An SLA table overrides only the priorities it names; the others keep `base`'s hours.
+    """
+    merged = {**base.to_dict(), **overrides}
+    for key in SLA_KEYS:
+        if key in overrides and key in _KINDS:
+            merged[key] = {**dict(getattr(base, key)), **_sla_table(key, overrides[key])}
+    return Scenario.from_dict(merged)
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:

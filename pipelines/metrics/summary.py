@@ -27,6 +27,7 @@ import polars as pl
 
 from pipelines import present
 from pipelines.metrics import checks as evidence
+from pipelines.metrics import problems
 from pipelines.metrics.downtime import downtime
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
 from pipelines.metrics.spend import SpendResult, spend, spend_currency
@@ -77,6 +78,8 @@ def metrics_json(
         down = downtime(con, scenario, filters, facts=f)
         cost = spend(con, scenario, filters, facts=f)
         service = service_json(service_levels(con, scenario, filters, facts=f))
+        recurring = problems.problems(con, scenario, filters, facts=f)  # section 12
+        costly_assets = problems.assets(con, scenario, filters, facts=f)
         fired = evidence.evidence_checks(
             con, f, cost, counts, evidence.Context(workspace_name, currency, filters))
         window = (
@@ -148,6 +151,8 @@ def metrics_json(
         "verdict_state": evidence.verdict_state(fired, cost),
         "predictability": predictability_json(predictability_of(cost)),
         **service,  # response, ttr_business, sla (section 10)
+        "problems": problems.problems_json(recurring),
+        "assets": problems.assets_json(costly_assets),
         "verdict": verdict(cost, fired, currency),
     }
 
