@@ -24,7 +24,7 @@ from pipelines.scenario import Scenario
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="breakeven", page_icon=":material/balance:", layout="wide")
+st.set_page_config(page_title="breakeven", page_icon="⚖️", layout="wide")  # an emoji: no icon font fetched
 
 PAGES = [
     st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/balance:",

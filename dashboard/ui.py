@@ -149,16 +149,25 @@ def show_error(exc: BreakevenError) -> None:
 
 
 def money(value: float | None, currency: str | None, decimals: int = 0) -> str:
-    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'."""
+    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'.
+
+    Short enough for a headline tile at 1400 px (4 tiles a row): from a million on, in
+    millions with one decimal ('GBP 44.8M'); from 100,000 on, without decimals.
+    """
     if value is None:
         return "n/a"
-    text = f"{value:,.{decimals}f}"
+    if abs(value) >= 1_000_000:
+        text = f"{value / 1_000_000:,.1f}M"
+    else:
+        text = f"{value:,.{decimals if abs(value) < 100_000 else 0}f}"
     return f"{currency} {text}" if currency else text
 
 
 def hours(value: float | None) -> str:
-    """12.345 -> '12.3 h'; None -> 'n/a'."""
-    return "n/a" if value is None else f"{value:,.1f} h"
+    """12.345 -> '12.3 h', 134045.0 -> '134,045 h'; None -> 'n/a'."""
+    if value is None:
+        return "n/a"
+    return f"{value:,.{1 if abs(value) < 10_000 else 0}f} h"
 
 
 def month_label(month: Any) -> str:

@@ -79,7 +79,7 @@ class Server:
         self.url = f"http://localhost:{self.port}"
         env = {**os.environ, workspace.DATA_DIR_ENV: str(data_dir)}
         self._log = log.open("w")
-        self.proc = subprocess.Popen(streamlit_command(self.port, headless=True), env=env,
+        self.proc = subprocess.Popen(streamlit_command(self.port), env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
