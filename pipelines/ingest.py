@@ -6,28 +6,31 @@ the CLI's `inspect` and the dashboard's preview show exactly what a load would d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from pipelines import parse, store
+from pipelines import parse, scrub, store
 from pipelines.errors import SettingError
 from pipelines.formats import Detection, Source, detect, header_fingerprint, norm
 from pipelines.invoice_kinds import classify_kinds, load_keywords
 from pipelines.reading import ROW, RawTable, read_table
-from pipelines.workspace import connect
+from pipelines.workspace import connect, workspace_path
 from pipelines.workspace import exists as workspace_exists
 
 Progress = Callable[[float, str], None]
 MAPPING_PREFIX = "mapping:"
+DATE_ORDER_PREFIX = "date_order:"  # + header fingerprint -> the order decided for that header
 TYPED_FIELDS = ("opened_at", "resolved_at", "invoice_date", "downtime_minutes", "users_affected",
                 "labour_hours", "billed_amount", "quantity", "unit_price", "amount", "tax",
                 "line_no", "responded_at", "response_minutes")
@@ -72,11 +75,14 @@ def ingest_file(
     date_order: str | None = None,
     display_name: str | None = None,
     progress: Progress | None = None,
+    sheet: str | None = None,
 ) -> store.LoadSummary:
     """Load one export into `workspace`; return what the load did.
 
     An identical file (same sha256) already loaded is a no-op ("unchanged"). Anything that
-    goes wrong raises a BreakevenError and leaves the workspace as it was.
+    goes wrong raises a BreakevenError and leaves the workspace as it was; a workspace that
+    did not exist is created by its first load only when that load commits (no file is
+    left behind by a failed or killed first load).
     """
     path = Path(path)
     name = display_name or path.name
@@ -93,11 +99,75 @@ def ingest_file(
         # for writing.
         prepared = prepare(
             path, workspace, kind=kind, format_name=format, user_map=mapping,
-            date_order=date_order, display_name=name, progress=report, **context,
+            date_order=date_order, display_name=name, progress=report, data_dir=data_dir,
+            sheet=sheet, now=started, **context,
         )
         sha = digest.result()
+    target = workspace_path(workspace, data_dir)
+    if not target.exists():
+        return _first_load(target, prepared, sha, started, mapping, report)
     with connect(workspace, data_dir) as con:
         return load_unless_loaded(con, prepared, sha, started, mapping, report)
+
+
+def _first_load(target: Path, prepared: Prepared, sha: str, started: datetime,
+                user_map: dict[str, str] | None, report: Progress) -> store.LoadSummary:
+    """Create a workspace with its first load: written to a hidden file beside it, which
+    becomes `target` only once the load has committed and the file is closed.
+
+    If another process created the workspace meanwhile, the load goes into that one.
+    """
+    missing = [d for d in [target.parent, *target.parent.parents] if not d.exists()]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(f"cannot create the data directory {target.parent}"
+                           f" ({exc.strerror})") from exc
+    _drop_stale_partials(target)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    committed = False
+    try:
+        con = duckdb.connect(str(partial))
+        try:
+            store.ensure_schema(con)
+            summary = load_unless_loaded(con, prepared, sha, started, user_map, report)
+        finally:
+            con.close()
+        try:
+            os.link(partial, target)  # never replaces a workspace created meanwhile
+            committed = True
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not target.exists():
+                os.replace(partial, target)
+                committed = True
+    except BaseException:
+        for d in missing:  # deepest first: only the directories this load created
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+    finally:
+        for p in (partial, partial.with_name(partial.name + ".wal")):
+            with contextlib.suppress(OSError):
+                p.unlink()
+    if committed:
+        return summary
+    with connect(target.stem, target.parent) as con:
+        return load_unless_loaded(con, prepared, sha, started, user_map, report)
+
+
+def _drop_stale_partials(target: Path) -> None:
+    """Remove hidden first-load files left by a process that was killed."""
+    for p in target.parent.glob(f".{target.name}.*.partial*"):
+        pid = p.name.removeprefix(f".{target.name}.").split(".", 1)[0]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            with contextlib.suppress(OSError):
+                p.unlink()
+        except OSError:
+            pass  # alive (another user's process)
 
 
 def load_unless_loaded(
@@ -134,6 +204,8 @@ def load_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "timezone": scenario.get("timezone", "UTC"),
         "saved": {k.removeprefix(MAPPING_PREFIX): v
                   for k, v in store.settings_with_prefix(con, MAPPING_PREFIX).items()},
+        "date_orders": {k.removeprefix(DATE_ORDER_PREFIX): v for k, v in
+                        store.settings_with_prefix(con, DATE_ORDER_PREFIX).items()},
         "keywords": load_keywords(con),
     }
 
@@ -152,10 +224,28 @@ def load_prepared(
         rows_loaded=prepared.rows_read - prepared.rejects.height, warnings=prepared.warnings,
         message="; ".join(prepared.notes),
     )
-    summary = store.write_load(con, summary, sha, prepared.rows, prepared.rejects, started)
+    # A workspace that scrubs personal data gets tokens instead (pipelines/scrub.py).
+    rows, rejects = scrub.for_load(con, prepared)
+    summary = store.write_load(con, summary, sha, rows, rejects, started)
     if user_map:
         save_mapping(con, prepared.raw.headers, prepared.detection, user_map)
+    save_date_order(con, prepared)
     return summary
+
+
+def save_date_order(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
+    """Remember the date order a loaded file showed (or was given) for its exact header.
+
+    The next export with the same header whose dates are all ambiguous (no day above 12)
+    is then read in the same order, as a saved `--map` is reused.
+    """
+    order = prepared.date_order
+    if order.day_first is None or order.source not in ("data", "user"):
+        return
+    store.set_setting(con, DATE_ORDER_PREFIX + header_fingerprint(prepared.raw.headers), {
+        "order": "day-first" if order.day_first else "month-first",
+        "file": prepared.file_name, "reason": order.reason,
+    })
 
 
 def save_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], detection: Detection,
@@ -181,18 +271,29 @@ def prepare(
     display_name: str | None = None,
     data: bytes | None = None,
     progress: Progress | None = None,
+    data_dir: str | Path | None = None,
+    date_orders: dict[str, Any] | None = None,
+    sheet: str | None = None,
+    now: datetime | None = None,
 ) -> Prepared:
-    """Read, recognise and type one export without touching the store."""
+    """Read, recognise and type one export without touching the store.
+
+    `data_dir` is where the user's own format profiles are looked for (default: the
+    default data directory).
+    """
     name = display_name or path.name
     if date_order not in (None, "day-first", "month-first"):
         raise SettingError(f"date order {date_order!r}: use day-first or month-first")
-    raw = read_table(path, data)
+    raw = read_table(path, data, sheet=sheet)
     detection = detect(raw.headers, name, kind=kind, format_name=format_name,
-                       user_map=user_map, saved=saved)
+                       user_map=user_map, saved=saved, data_dir=data_dir)
     if progress:
         progress(0.3, f"{name}: {detection.profile.title}, {raw.frame.height:,} rows")
+    remembered = (date_orders or {}).get(header_fingerprint(raw.headers)) or {}
     reader = _Reader(name, raw, detection, date_order,
-                     detection.profile.naive_timezone or timezone)
+                     detection.profile.naive_timezone or timezone,
+                     remembered=remembered, now=now or datetime.now(UTC),
+                     keep_walls=detection.profile.naive_timezone is None)
     if detection.kind == "incidents":
         rows, reasons = reader.incidents(workspace)
     else:
@@ -200,7 +301,7 @@ def prepare(
     rejects = _rejects(raw, reasons)
     if reasons.null_count() < reasons.len():
         rows = rows.filter(reasons.is_null())
-    notes = list(reader.notes)
+    notes = list(raw.notes) + list(reader.notes)
     if detection.kind == "incidents":
         rows, superseded = _latest_per_ticket(rows)
         if superseded:
@@ -245,8 +346,13 @@ class _Reader:
     """Turns a RawTable's text columns into canonical typed columns, noting bad values."""
 
     def __init__(self, name: str, raw: RawTable, detection: Detection,
-                 user_order: str | None, tz: str) -> None:
+                 user_order: str | None, tz: str, *, remembered: dict[str, Any] | None = None,
+                 now: datetime | None = None, keep_walls: bool = True) -> None:
         self.name, self.raw, self.det, self.tz = name, raw, detection, tz
+        # METRICS.md section 8: a date more than a day after the load's start is refused.
+        self.latest = (now or datetime.now(UTC)) + timedelta(days=1)
+        self.keep_walls = keep_walls
+        self.walls: dict[str, pl.Series] = {}  # field -> naive wall times (see store.retime)
         self.frame = raw.frame
         self.height = raw.frame.height
         self.problems: list[pl.Series] = []
@@ -272,7 +378,9 @@ class _Reader:
         date_cols = {s.header: self._text(s.header) for f in date_fields
                      for s in detection.mapping.get(f, [])}
         date_cols.update({s.header: self._text(s.header) for s in self.updated_sources})
-        self.order = parse.decide_date_order(name, date_cols, profile.date_order, user_order)
+        remembered = remembered or {}
+        self.order = parse.decide_date_order(name, date_cols, profile.date_order, user_order,
+                                             remembered.get("order"), remembered.get("file"))
         money_fields = ("billed_amount", "amount", "unit_price", "tax", "labour_hours",
                         "downtime_minutes", "quantity", "response_minutes")
         money_cols = {s.header: self._text(s.header) for f in money_fields
@@ -347,6 +455,19 @@ class _Reader:
             return cols[0].alias(fld)
         return pl.select(pl.coalesce(cols)).to_series().alias(fld)
 
+    def _raw_text(self, fld: str) -> pl.Series:
+        """The field's text as written (trimmed), "" where it has none: for content keys."""
+        return self.text(fld).str.strip_chars().fill_null("").alias(fld)
+
+    def _blank(self, fld: str) -> pl.Series:
+        """Rows where every source of `fld` is empty (blank, or a missing-value marker)."""
+        sources = self._sources(fld)
+        if not sources:
+            return pl.repeat(True, self.height, eager=True)
+        blanks = [self._text(s.header).str.strip_chars().replace(parse.NULL_MARKERS, None)
+                  .is_null() for s in sources]
+        return pl.select(pl.all_horizontal(blanks)).to_series()
+
     def required_text(self, fld: str, what: str) -> pl.Series:
         s = self.text(fld)
         self._flag(s.is_null(), f"{self._label(fld)} is empty: {what}")
@@ -354,47 +475,110 @@ class _Reader:
 
     def timestamps(self, fld: str, sources: list[Source] | None = None,
                    required: bool = False) -> pl.Series:
+        """Instants from the field's sources (first readable one), each value checked.
+
+        Refused: unreadable text; a date before 1900 that is not a placeholder for "no
+        date" (those are empty: parse.is_placeholder); a date more than a day after the
+        load's start (METRICS.md section 8). The naive wall times are kept in `walls`.
+        """
         sources = self._sources(fld) if sources is None else sources
         how = {True: "dates in this file are day-first", False: "dates in this file are"
                " month-first", None: "expected a date and time"}[self.order.day_first]
         values: list[pl.Series] = []
+        walls: list[pl.Series] = []
         placeholders: list[pl.Series] = []
         for src in sources:
             txt = self._text(src.header)
-            parsed = parse.parse_timestamps(txt, self.order.day_first, self.tz,
-                                            keep_placeholders=True)
-            placeholder = parsed < parse.PLACEHOLDER_BEFORE
+            parsed, wall = parse.parse_timestamps_wall(txt, self.order.day_first, self.tz)
+            placeholder = parse.is_placeholder(parsed)
             bad = _unreadable(txt, parsed)
             self._flag(bad, f"'{src.header}' is '{{}}', not a date ({how})", txt)
-            values.append(pl.select(pl.when(placeholder).then(None).otherwise(parsed)
-                                    ).to_series() if placeholder.any() else parsed)
-            placeholders.append(placeholder.fill_null(False) | (parsed.is_null() & ~bad))
+            early = (parsed < parse.PLACEHOLDER_BEFORE) & ~placeholder
+            self._flag(early, f"'{src.header}' is '{{}}', before 1900: not a real date", txt)
+            late = parsed > self.latest
+            self._flag(late, f"'{src.header}' is '{{}}', more than a day after this load", txt)
+            drop = (placeholder | early | late).fill_null(False)
+            if drop.any():
+                parsed = parsed.set(drop, None)  # type: ignore[arg-type]
+                wall = wall.set(drop, None)  # type: ignore[arg-type]
+            values.append(parsed)
+            walls.append(wall)
+            placeholders.append(placeholder.fill_null(False) | (parsed.is_null() & ~bad
+                                                                & ~(early | late).fill_null(False)))
         if not values:
             return self._nulls(fld, parse.INSTANT)
         out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
+        if self.keep_walls:
+            # The wall time of the value that was used (coalesce takes the first non-null).
+            wall_out = walls[0]
+            for v, w in zip(values[1:], walls[1:], strict=True):
+                wall_out = pl.select(pl.when(pl.lit(out).is_not_null() & pl.lit(wall_out).is_null()
+                                             & pl.lit(v).is_not_null()).then(w)
+                                     .otherwise(wall_out)).to_series()
+            self.walls[fld] = wall_out.alias(fld + "_naive")
         if required:
             empty = pl.select(pl.all_horizontal(placeholders)).to_series()
             self._flag(empty, f"{self._label(fld)} is empty: a date is required")
         return out.alias(fld)
 
+    def wall(self, fld: str) -> pl.Series:
+        """The naive wall times kept for `fld` (NULL where none)."""
+        return self.walls.get(fld, self._nulls(fld + "_naive", pl.Datetime("us")))
+
     def numbers(self, fld: str, money: bool = False, minimum: float | None = None) -> pl.Series:
+        """The field's numbers (exact decimals for money), each value checked.
+
+        Refused: unreadable text; inf/nan; a magnitude the store cannot hold (money) or
+        beyond parse.NUMBER_LIMIT (durations, counts, quantities); below `minimum`.
+        A refused value is NULL here, so nothing computed from it can fail.
+        """
         dtype = parse.STAGED_MONEY if money else pl.Float64
         values: list[pl.Series] = []
         for src in self._sources(fld):
             txt = self._text(src.header)
-            value = (parse.parse_money(txt, self.decimal_comma) if money
+            value = (parse.parse_money_staged(txt, self.decimal_comma) if money
                      else parse.parse_number(txt, self.decimal_comma))
             if src.scale != 1:
-                value = value * float(src.scale)
+                value = (value * float(src.scale)) if not money else (
+                    value.cast(pl.Float64) * float(src.scale)).cast(parse.STAGED_MONEY,
+                                                                     strict=False)
             kind = "an amount" if money else "a number"
             self._flag(_unreadable(txt, value), f"'{src.header}' is '{{}}', not {kind}", txt)
+            if money:
+                limit = parse.MONEY_LIMIT[4 if fld == "unit_price" else 2]
+                bad = value.abs() > limit
+                self._flag(bad, f"'{src.header}' is '{{}}', too large an amount", txt)
+            else:
+                nonfinite = ~value.is_finite()
+                self._flag(nonfinite, f"'{src.header}' is '{{}}', not a finite number", txt)
+                big = value.abs() > parse.NUMBER_LIMIT
+                self._flag(big & ~nonfinite, f"'{src.header}' is '{{}}', too large", txt)
+                bad = nonfinite | big
             if minimum is not None:
-                self._flag(value < minimum, f"'{src.header}' is '{{}}', below {minimum:g}", txt)
+                low = value < minimum
+                self._flag(low & ~bad, f"'{src.header}' is '{{}}', below {minimum:g}", txt)
+                bad = bad | low
+            bad = bad.fill_null(False)
+            if bad.any():
+                value = value.set(bad, None)  # type: ignore[arg-type]
             values.append(value)
         if not values:
             return self._nulls(fld, dtype)
         out = values[0] if len(values) == 1 else pl.select(pl.coalesce(values)).to_series()
+        if money:
+            out = parse.as_cents_if_exact(out)
         return out.alias(fld)
+
+    def _require(self, rows: pl.DataFrame, columns: tuple[str, ...]) -> None:
+        """The store's NOT NULL columns: a row with no value there that no other check
+        refused is refused here, so a load never meets the constraint."""
+        unflagged = self.reasons().is_null()
+        for column in columns:
+            missing = rows[column].is_null() & unflagged
+            if missing.any():
+                label = self._label(column) if self._sources(column) else column
+                self._flag(missing, f"{label} has no usable value: the row cannot be stored")
+                unflagged = unflagged & ~missing
 
     def reasons(self) -> pl.Series:
         """Why each refused row is refused; a skipped row's reason is only its rule's."""
@@ -418,6 +602,7 @@ class _Reader:
         users = self.numbers("users_affected", minimum=0)
         self._flag(users.is_not_null() & (users != users.floor()),
                    "'users affected' is not a whole number")
+        self._flag(users >= 2**31, "'users affected' is '{}', too large", users.cast(pl.Utf8))
         rows = pl.DataFrame({
             ROW: self.frame[ROW],
             "ticket_id": ticket_id,
@@ -438,6 +623,7 @@ class _Reader:
             "__updated": updated,
             "priority": parse.normalise_priorities(priority_raw, profile.values.get("priority")),
         })
+        self._require(rows, ("ticket_id", "client", "opened_at"))
         reasons = self.reasons()
         ok = reasons.is_null()
         backwards = rows.filter(ok & (pl.col("resolved_at") < pl.col("opened_at"))).height
@@ -445,7 +631,9 @@ class _Reader:
             self.warnings = backwards
             self.notes.append(f"{backwards:,} tickets were resolved before they were opened:"
                               " loaded, but left out of time to resolve")
-        cols = store.INCIDENT_COLUMNS
+        rows = rows.with_columns(self.wall(column).alias(naive)
+                                 for column, naive in store.NAIVE_TIMESTAMPS)
+        cols = store.INCIDENT_COLUMNS + store.NAIVE_COLUMNS
         return rows.select(ROW, *cols, "__updated"), reasons
 
     def responded_at(self, opened: pl.Series) -> pl.Series:
@@ -458,31 +646,58 @@ class _Reader:
         if not self._sources("response_minutes"):
             return stamp
         minutes = self.numbers("response_minutes")
-        micros = (pl.lit(minutes) * 60e6).round(0).cast(pl.Int64)
+        micros = (pl.lit(minutes) * 60e6).round(0).cast(pl.Int64, strict=False)
         after = pl.lit(opened) + pl.duration(microseconds=micros)
-        return pl.select(pl.coalesce(pl.lit(stamp), after)).to_series().alias("responded_at")
+        derived = pl.select(after).to_series()
+        late = stamp.is_null() & (derived > self.latest)
+        self._flag(late, f"{self._label('response_minutes')} is '{{}}': a response more than a"
+                   " day after this load", minutes.cast(pl.Utf8))
+        derived = derived.set(late.fill_null(False), None)  # type: ignore[arg-type]
+        if self.keep_walls and "opened_at" in self.walls:
+            # The wall time of a derived response: the opening's wall time plus the minutes.
+            wall_after = pl.select(pl.lit(self.walls["opened_at"])
+                                   + pl.duration(microseconds=micros)).to_series()
+            self.walls["responded_at"] = pl.select(pl.when(stamp.is_null()).then(wall_after)
+                                                   .otherwise(self.wall("responded_at"))
+                                                   ).to_series()
+        return pl.select(pl.coalesce(pl.lit(stamp), pl.lit(derived))).to_series().alias(
+            "responded_at")
 
     def invoices(self, keywords: dict[str, list[str]]) -> tuple[pl.DataFrame, pl.Series]:
         profile = self.det.profile
         invoice_id = self.text("invoice_id")
         date = self.timestamps("invoice_date", required=True)
+        # Quantity and unit price are parsed once: each bad value gives one reason.
+        quantity = self.numbers("quantity")
+        unit_price = self.numbers("unit_price", money=True)
         if self._sources("amount"):
             amount = self.numbers("amount", money=True)
-            self._flag(amount.is_null() & pl.select(pl.all_horizontal(
-                [self._text(s.header).is_null() for s in self._sources("amount")])).to_series(),
+            self._flag(self._blank("amount"),
                        f"{self._label('amount')} is empty: every invoice line needs an amount")
+            amount_text = self._raw_text("amount")
         else:  # no amount column: quantity x unit price, rounded to cents by the store
-            amount = (self.numbers("quantity").cast(parse.STAGED_MONEY)
-                      * self.numbers("unit_price", money=True).cast(parse.STAGED_MONEY)
-                      ).cast(parse.STAGED_MONEY)
-            self._flag(amount.is_null(), f"{self._label('quantity')} or"
-                       f" {self._label('unit_price')} is empty: the line's amount is unknown")
+            amount = (quantity.cast(parse.STAGED_MONEY, strict=False)
+                      * unit_price.cast(parse.STAGED_MONEY, strict=False)
+                      ).cast(parse.STAGED_MONEY, strict=False)
+            empty = self._blank("quantity") | self._blank("unit_price")
+            self._flag(empty, f"{self._label('quantity')} or {self._label('unit_price')} is"
+                       " empty: the line's amount is unknown")
+            big = amount.abs() > parse.MONEY_LIMIT[2]
+            self._flag(big, f"{self._label('quantity')} x {self._label('unit_price')} is"
+                       " '{}', too large an amount", amount.cast(pl.Utf8))
+            amount = amount.set(big.fill_null(False), None)  # type: ignore[arg-type]
+            amount_text = pl.select(pl.concat_str(
+                [self._raw_text("quantity"), self._raw_text("unit_price")], separator="x")
+            ).to_series()
         description = self.text("description")
         client = self.text("client")
         missing_id = invoice_id.is_null() & self.skip_reason.is_null()
         if missing_id.any():
-            # Spend ledgers often have no invoice number: key such lines by their content.
-            keys = _content_keys(date, client, description, amount)
+            # Spend ledgers often have no invoice number: key such lines by their content,
+            # as written in the file (the same text gives the same key in any later file,
+            # whatever else is in it and whatever the workspace's time zone).
+            keys = _content_keys(self._raw_text("invoice_date"), self._raw_text("client"),
+                                 self._raw_text("description"), amount_text)
             invoice_id = pl.select(pl.coalesce(invoice_id, keys)).to_series().alias("invoice_id")
             self.notes.append(f"{int(missing_id.sum()):,} lines have no invoice number: each is"
                               " keyed by its date, client, description and amount")
@@ -499,8 +714,8 @@ class _Reader:
             "invoice_date": date.dt.convert_time_zone(self.tz).dt.date(),
             "client": client,
             "description": description,
-            "quantity": self.numbers("quantity"),
-            "unit_price": self.numbers("unit_price", money=True),
+            "quantity": quantity,
+            "unit_price": unit_price,
             "amount": amount,
             "tax": tax,
             "currency": self.text("currency").str.to_uppercase(),
@@ -514,6 +729,7 @@ class _Reader:
             code = _currency_from_header(self._sources("amount"))
             if code:
                 rows = rows.with_columns(currency=pl.lit(code))
+        self._require(rows, ("invoice_id", "line_no", "invoice_date", "amount", "kind"))
         reasons = self.reasons()
         return rows.select(ROW, *store.INVOICE_COLUMNS), reasons
 
@@ -538,7 +754,11 @@ class _Reader:
         if not cols:
             return None
         values = [v.lower() for v in rule.get("values", [])]
-        return self._text(cols[0]).str.to_lowercase().is_in(values).fill_null(False)
+        text = self._text(cols[0]).str.to_lowercase()
+        mask = text.is_in(values).fill_null(False)
+        if rule.get("pattern"):  # e.g. "credit": Xero's ACCRECCREDIT, "Sales credit note"
+            mask = mask | text.str.contains(rule["pattern"].lower()).fill_null(False)
+        return mask
 
 
 def _as_list(v: str | list[str]) -> list[str]:
@@ -555,14 +775,17 @@ def _unreadable(text: pl.Series, value: pl.Series) -> pl.Series:
 
 def _content_keys(date: pl.Series, client: pl.Series, description: pl.Series,
                   amount: pl.Series) -> pl.Series:
-    """Stable ids for ledger lines that have no invoice number, from their content.
+    """Stable ids for ledger lines that have no invoice number, from their raw text.
 
-    Identical lines in one file get #1, #2, ... so none replaces another.
+    The cells are joined with a separator no export uses (an empty cell is "", so no two
+    different lines join to the same text). Identical lines in one file get #1, #2, ...
+    so none replaces another.
     """
-    content = pl.select(pl.concat_str([date.cast(pl.Utf8), client, description,
-                                       amount.cast(pl.Utf8)], separator="|", ignore_nulls=True)
-                        ).to_series()
-    keys = [hashlib.sha1(c.encode()).hexdigest()[:12] if c else "" for c in content.to_list()]
+    content = pl.select(pl.concat_str([date.fill_null(""), client.fill_null(""),
+                                       description.fill_null(""), amount.fill_null("")],
+                                      separator="\x1f")).to_series()
+    keys = [hashlib.sha1(c.encode("utf-8", errors="surrogatepass")).hexdigest()[:12]
+            for c in content.to_list()]
     frame = pl.DataFrame({"k": keys}).with_columns(n=pl.int_range(pl.len()).over("k") + 1)
     return frame.select(pl.format("L-{}-{}", "k", "n")).to_series().alias("invoice_id")
 

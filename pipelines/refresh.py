@@ -41,7 +41,7 @@ import duckdb
 
 from pipelines import dashboard_data as data
 from pipelines import ingest, report, store, workspace
-from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy
+from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy, message_for
 from pipelines.scenario import apply_overrides, load_scenario, read_scenario_file
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -164,16 +164,20 @@ def refresh(
     scenario_file: str | Path | None = None,
     filters: data.Filters | None = None,
     log: Callable[[FileOutcome], None] | None = None,
+    date_order: str | None = None,
 ) -> RefreshResult:
     """Load the new or changed exports in `source` into workspace `name`, then write reports.
 
+    `date_order` ("day-first" or "month-first", from `--day-first`/`--month-first`) reads
+    the files whose dates cannot tell, as it does for `breakeven ingest`.
     Returns the outcome of every file; raises BreakevenError only for problems found before
     anything was read (bad options). A workspace that stays busy past BREAKEVEN_BUSY_WAIT
     ends the run with `error` set and nothing loaded.
     """
     result = RefreshResult(name, Path(source))
     try:
-        return _refresh(result, name, source, data_dir, reports, scenario_file, filters, log)
+        return _refresh(result, name, source, data_dir, reports, scenario_file, filters, log,
+                        date_order)
     except WorkspaceBusy as exc:
         seen = {f.file for f in result.files}
         for path in source_files(source):
@@ -195,6 +199,7 @@ def _refresh(
     scenario_file: str | Path | None,
     filters: data.Filters | None,
     log: Callable[[FileOutcome], None] | None,
+    date_order: str | None = None,
 ) -> RefreshResult:
     workspace.check_name(name)
     say = log or (lambda outcome: None)
@@ -242,10 +247,12 @@ def _refresh(
             continue
         first_seen[sha] = path.name
         try:
-            prepared = ingest.prepare(path, name, **context)
+            prepared = ingest.prepare(path, name, data_dir=data_dir, date_order=date_order,
+                                      **context)
         except BreakevenError as exc:
             failed = True
-            record(FileOutcome(path.name, "failed", reason=str(exc)))
+            record(FileOutcome(path.name, "failed",
+                               reason=message_for(exc, "refresh", workspace=name)))
             continue
         pending.append((path, sha, prepared, started))
 

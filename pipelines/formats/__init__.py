@@ -69,13 +69,21 @@ _DECORATION = re.compile(
     r"|\s*\[[^\[\]]*\]\s*$"  # a custom field's type suffix: [txt], [int], [list]
     r"|\s*\(\d+\)\s*$",  # a repeated column: Labels (2)
     re.IGNORECASE)
-_EDGE_WORDS = {"at", "on", "date", "time", "datetime", "dt"}
+# Words that only say "this is when": at either end of a name, they do not change it.
+# Not "time": "Resolution Time", "First Response Time" are durations, not instants.
+_EDGE_WORDS = {"at", "on", "date", "datetime", "dt"}
 _SAME_WORD = {"no": "number", "nbr": "number", "num": "number", "#": "number",
               "organisation": "organization", "labour": "labor"}
 
 
-def family(header: str) -> str:
-    """The header's family: `norm` of it once export decorations are dropped (module doc)."""
+def family(header: str, loose: bool = True) -> str:
+    """The header's family: `norm` of it once export decorations are dropped (module doc).
+
+    `loose=False` drops only the decorations (type suffix, repeat counter, custom-field
+    wrapper, number words), not the edge words `at`/`on`/`date`: generic profiles use that,
+    since without a tool's signature `Resolution` (a text) must not pass for `Resolution
+    Date`.
+    """
     h = header
     while True:
         m = _DECORATION.search(h)
@@ -87,10 +95,14 @@ def family(header: str) -> str:
         h = stripped
     h = re.sub(r"([a-z])([A-Z])", r"\1 \2", h)  # InvoiceNumber -> Invoice Number
     words = [_SAME_WORD.get(w, w) for w in re.findall(r"[a-z0-9]+|#", h.lower())]
-    while len(words) > 1 and words[-1] in _EDGE_WORDS:
-        words.pop()
-    while len(words) > 1 and words[0] in _EDGE_WORDS:
-        words.pop(0)
+    if loose:
+        words = [w for i, w in enumerate(words)  # "Date/Time Opened", "Created Date/Time"
+                 if not (w == "time" and (words[i - 1:i] == ["date"]
+                                          or words[i + 1:i + 2] == ["date"]))]
+        while len(words) > 1 and words[-1] in _EDGE_WORDS:
+            words.pop()
+        while len(words) > 1 and words[0] in _EDGE_WORDS:
+            words.pop(0)
     return "".join(words)
 
 
@@ -99,20 +111,23 @@ class HeaderIndex:
 
     def __init__(self, headers: list[str]) -> None:
         self.exact: dict[str, str] = {}
-        self.by_family: dict[str, str] = {}
+        self.strict: dict[str, str] = {}
+        self.loose: dict[str, str] = {}
         for h in headers:
             self.exact.setdefault(norm(h), h)
-            self.by_family.setdefault(family(h), h)
+            self.strict.setdefault(family(h, loose=False), h)
+            self.loose.setdefault(family(h), h)
 
-    def find(self, name: str, reserved: set[str] | frozenset[str] = frozenset()
-             ) -> tuple[str | None, bool]:
+    def find(self, name: str, reserved: set[str] | frozenset[str] = frozenset(),
+             loose: bool = True) -> tuple[str | None, bool]:
         """(the header for `name`, whether it matched exactly); family matches skip `reserved`."""
         hit = self.exact.get(norm(name))
         if hit is not None:
             return hit, True
-        hit = self.by_family.get(family(name))
-        if hit is not None and hit not in reserved:
-            return hit, False
+        for found in (self.strict.get(family(name, loose=False)),
+                      self.loose.get(family(name)) if loose else None):
+            if found is not None and found not in reserved:
+                return found, False
         return None, False
 
 
@@ -333,6 +348,10 @@ class Detection:
     mapping: dict[str, list[Source]]
     ignored: list[str]
     how: str  # "profile", "synonyms", "saved mapping", "--map"
+    # Why: the signature header found for each group ("Date Opened (as Date Logged)" when
+    # found by family); for a generic match, the closest known tool (see `resemblance`).
+    evidence: list[str] = field(default_factory=list)
+    resembles: dict[str, Any] | None = None
 
     def mapping_text(self) -> dict[str, str]:
         """The mapping as `canonical -> 'Header' (or 'A, else B')` for display."""
@@ -348,17 +367,23 @@ class Detection:
 
 
 def map_columns(profile: Profile, headers: list[str]) -> dict[str, list[Source]]:
-    """For each canonical field of `profile`, the headers present that feed it."""
-    by_norm: dict[str, str] = {}
-    for h in headers:
-        by_norm.setdefault(norm(h), h)
+    """For each canonical field of `profile`, the headers present that feed it.
+
+    Each alternative is looked up exactly, else by family (module doc); a family match never
+    takes a header that some alternative of the profile names exactly.
+    """
+    index = HeaderIndex(headers)
+    reserved = {h for alt in profile.alternatives()
+                if (h := index.exact.get(norm(alt))) is not None}
     taken: set[str] = set()
     mapping: dict[str, list[Source]] = {}
     for fld, alternatives in profile.columns.items():
         sources: list[Source] = []
         for alt in alternatives:
             name, scale = _split_scale(alt)
-            header = by_norm.get(norm(name))
+            header, exact = index.find(name, reserved, loose=not profile.generic)
+            if not exact and sources and fld in COALESCED:
+                continue  # "resolved, else closed" coalesces exact names only
             if header is None or header in taken or any(s.header == header for s in sources):
                 continue
             sources.append(Source(header, scale))
@@ -370,13 +395,55 @@ def map_columns(profile: Profile, headers: list[str]) -> dict[str, list[Source]]
     return mapping
 
 
+def signature_evidence(profile: Profile, headers: list[str]) -> list[str]:
+    """The header found for each signature group, e.g. `'Date Opened' (family of 'Opened')`."""
+    out = []
+    for group, (hit, exact) in zip(profile.signature, profile.signature_hits(
+            HeaderIndex(headers)), strict=True):
+        if hit is None:
+            continue
+        if exact:
+            out.append(f"'{hit}'")
+        else:
+            alt = next((a for a in group if family(a) == family(hit)), group[0])
+            out.append(f"'{hit}' (as '{alt}')")
+    return out
+
+
+def resemblance(headers: list[str], kind: str, data_dir: str | Path | None = None
+                ) -> dict[str, Any] | None:
+    """The known tool of `kind` whose signature this header comes closest to, or None.
+
+    Closest: the most signature groups found (at least one), then the larger share.
+    Returns its name, title, the signature headers found and the groups missing.
+    """
+    index = HeaderIndex(headers)
+    best: tuple[int, float, Profile, list[tuple[str | None, bool]]] | None = None
+    for p in profiles(data_dir):
+        if p.generic or p.kind != kind or not p.signature:
+            continue
+        hits = p.signature_hits(index)
+        found = sum(1 for h, _ in hits if h is not None)
+        if found and (best is None or (found, found / len(hits)) > best[:2]):
+            best = (found, found / len(hits), p, hits)
+    if best is None:
+        return None
+    _, _, p, hits = best
+    return {
+        "format": p.name, "title": p.title,
+        "found": [h for h, _ in hits if h is not None],
+        "missing": [" or ".join(f"'{a}'" for a in group)
+                    for group, (h, _) in zip(p.signature, hits, strict=True) if h is None],
+    }
+
+
 def apply_user_map(
     mapping: dict[str, list[Source]], user_map: dict[str, str], headers: list[str], kind: str,
     file_name: str,
 ) -> dict[str, list[Source]]:
     """Overlay `canonical=Header` choices on a mapping; refuse unknown fields or headers."""
     mapping = dict(mapping)
-    by_norm = {norm(h): h for h in headers}
+    index = HeaderIndex(headers)
     for fld, header in user_map.items():
         if fld not in FIELDS[kind]:
             raise SettingError(
@@ -387,7 +454,7 @@ def apply_user_map(
             mapping.pop(fld, None)
             continue
         name, scale = _split_scale(header)
-        found = by_norm.get(norm(name))
+        found = index.exact.get(norm(name))
         if found is None:
             raise SettingError(
                 f"--map {fld}={header}: {file_name} has no column {name!r}; its columns are: "
@@ -412,33 +479,40 @@ def detect(
     format_name: str | None = None,
     user_map: dict[str, str] | None = None,
     saved: dict[str, dict[str, Any]] | None = None,
+    data_dir: str | Path | None = None,
 ) -> Detection:
     """Recognise an export from its header: kind, format profile and column mapping.
 
     Order: an explicit --format; a mapping saved for this exact header; a specific tool's
-    signature; the generic synonyms. `user_map` (--map) is laid over whichever wins.
+    signature (ties: module doc); the generic synonyms. `user_map` (--map) is laid over
+    whichever wins. `data_dir` is where the user's own profiles are looked for.
     """
     if kind is not None and kind not in FIELDS:
         raise SettingError(f"--kind {kind!r}: choose incidents or invoices")
     user_map = user_map or {}
     saved_entry = (saved or {}).get(header_fingerprint(headers))
     candidates: list[tuple[Profile, dict[str, list[Source]], str]] = []
+    index = HeaderIndex(headers)
+    strength: dict[str, tuple[int, int]] = {}
     if format_name:
-        p = get_profile(format_name)
+        p = get_profile(format_name, data_dir)
         if kind and p.kind != kind:
             raise SettingError(f"--format {format_name} reads {p.kind}, not {kind}")
         candidates.append((p, map_columns(p, headers), "--format"))
     elif saved_entry and (kind is None or saved_entry["kind"] == kind):
-        p = get_profile(saved_entry["format"])
+        p = get_profile(saved_entry["format"], data_dir)
         candidates.append((p, map_columns(p, headers), "saved mapping"))
         user_map = {**saved_entry["map"], **user_map}
     else:
-        specific = [p for p in profiles() if not p.generic and p.matches(headers)
-                    and (kind is None or p.kind == kind)]
-        for p in specific:
-            candidates.append((p, map_columns(p, headers), "profile"))
+        for p in profiles(data_dir):
+            if p.generic or not p.signature or (kind is not None and p.kind != kind):
+                continue
+            hits = p.signature_hits(index)
+            if all(h is not None for h, _ in hits):
+                strength[p.name] = (len(hits), sum(1 for _, exact in hits if exact))
+                candidates.append((p, map_columns(p, headers), "profile"))
         if not candidates:
-            for p in profiles():
+            for p in profiles(data_dir):
                 if p.generic and (kind is None or p.kind == kind):
                     candidates.append((p, map_columns(p, headers), "synonyms"))
     scored = []
@@ -452,16 +526,19 @@ def detect(
                 continue
             how = how if how in ("saved mapping",) else f"{how} + --map"
         missing = missing_required(p.kind, mapping)
-        # Prefer complete mappings, then the one using more columns; tickets win ties.
-        scored.append((not missing, len(mapping), p.kind == "incidents", p, mapping, how))
+        # Prefer complete mappings, then the more specific signature (more groups, more of
+        # them exact), then the one using more columns; tickets win ties.
+        groups, exact = strength.get(p.name, (0, 0))
+        scored.append((not missing, groups, exact, len(mapping), p.kind == "incidents", p,
+                       mapping, how))
     if not scored:
         if map_error:
             raise map_error
         raise InputError(_unrecognised(file_name, headers, kind))
-    ok, _, _, p, mapping, how = max(scored, key=lambda t: t[:3])
+    ok, _, _, _, _, p, mapping, how = max(scored, key=lambda t: t[:5])
     if not ok:
         missing = missing_required(p.kind, mapping)
-        if format_name or user_map or any(s[1] >= 2 for s in scored):
+        if format_name or user_map or any(s[3] >= 2 for s in scored):
             raise InputError(
                 f"{file_name}: read as {p.title}, but no column gives "
                 + " or ".join(missing)
@@ -472,7 +549,9 @@ def detect(
     used = {s.header for sources in mapping.values() for s in sources}
     rule_cols = {norm(c) for c in p.rule_columns()}
     ignored = [h for h in headers if h not in used and norm(h) not in rule_cols]
-    return Detection(p.kind, p, mapping, ignored, how)
+    evidence = signature_evidence(p, headers) if p.signature else []
+    resembles = resemblance(headers, p.kind, data_dir) if p.generic else None
+    return Detection(p.kind, p, mapping, ignored, how, evidence, resembles)
 
 
 def _unrecognised(file_name: str, headers: list[str], kind: str | None) -> str:
