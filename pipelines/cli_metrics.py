@@ -120,7 +120,9 @@ def summary_text(m: dict[str, Any]) -> str:
 def cmd_scenario(args: argparse.Namespace) -> int:
     workspace.check_name(args.workspace)
     if args.set or args.reset:
-        with workspace.connect(args.workspace, args.data_dir, create=False) as con:
+        # Setting a key may create the workspace (METRICS.md section 6: the time zone is
+        # set before the first load); a reset needs one that exists.
+        with workspace.connect(args.workspace, args.data_dir, create=not args.reset) as con:
             base = Scenario() if args.reset else load_scenario(con)
             scenario = apply_overrides(base, parse_assignments(args.set or []))
             save_scenario(con, scenario)

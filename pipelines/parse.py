@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-from pipelines.errors import InputError
+from pipelines.errors import FIX_DATE_ORDER, InputError
 
 _MARKERS = ["", "?", "n/a", "na", "null", "none", "nil", "-", "--", "nan", "#n/a"]
 # Matched exactly after trimming, in the spellings exports use (a hash lookup per cell
@@ -51,15 +52,17 @@ def clean_text(col: str) -> pl.Expr:
 
 # --- dates ----------------------------------------------------------------------------------
 
-YEAR_LAST = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:\D|$)")
-_TIME = (r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
-         r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$")
+YEAR_LAST = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})(?:[^0-9]|$)")
+_TIME = (r"(?:[ T,]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?\s*([AaPp]\.?[Mm]\.?)?)?"
+         r"\s*(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})?\s*$")
 # Each layout: a regex and which groups hold (year, month, day); the time groups follow.
 LAYOUTS = [
-    (r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME, (1, 2, 3)),
-    (r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME, None),  # year last: order decided
-    (r"^\s*(\d{1,2})[/ \-]([A-Za-z]{3,9})\.?[/ \-,]+(\d{4}|\d{2})" + _TIME, (3, 2, 1)),
-    (r"^\s*(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIME, (3, 1, 2)),
+    (r"^\s*([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})" + _TIME, (1, 2, 3)),
+    # year last: the order is decided per file
+    (r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})" + _TIME, None),
+    (r"^\s*([0-9]{1,2})[/ \-]([A-Za-z]{3,9})\.?[/ \-,]+([0-9]{4}|[0-9]{2})" + _TIME, (3, 2, 1)),
+    (r"^\s*(?:[A-Za-z]{3,9},?\s+)?([A-Za-z]{3,9})\.?\s+([0-9]{1,2}),?\s+([0-9]{4})" + _TIME,
+     (3, 1, 2)),
 ]
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
@@ -84,6 +87,9 @@ class DateOrder:
 
     day_first: bool | None  # None: the file has no such dates
     reason: str
+    # what decided it: "data" (a day above 12), "user" (--day-first/--month-first),
+    # "remembered" (an earlier file with this header), "profile", or "none"
+    source: str = "none"
 
 
 def decide_date_order(
@@ -91,17 +97,20 @@ def decide_date_order(
     columns: dict[str, pl.Series],
     profile_order: str | None,
     user_order: str | None,
+    remembered: str | None = None,
+    remembered_from: str | None = None,
 ) -> DateOrder:
     """Day-first or month-first for the whole file (METRICS.md section 2).
 
     From a value whose first or second part is above 12, else the format profile, else the
-    user's setting; still undecided is an error naming the setting.
+    user's setting, else the order remembered for this header (an earlier file of the same
+    export showed it or was given it); still undecided is an error naming the setting.
     """
     first_big: tuple[str, str] | None = None
     second_big: tuple[str, str] | None = None
     any_year_last: tuple[str, str] | None = None
     for header, s in columns.items():
-        s = s.filter(s.str.contains(r"^\s*\d{1,2}[/.\-]"))  # cheap anchored pre-filter
+        s = s.filter(s.str.contains(r"^\s*[0-9]{1,2}[/.\-]"))  # cheap anchored pre-filter
         parts = s.drop_nulls().str.extract_groups(YEAR_LAST.pattern)
         p = parts.struct.unnest().drop_nulls()
         if p.height == 0:
@@ -121,20 +130,26 @@ def decide_date_order(
             f" month-first ('{second_big[0]}' is '{second_big[1]}'); export them in one format"
         )
     if first_big:
-        return DateOrder(True, f"day-first: '{first_big[0]}' has '{first_big[1]}'")
+        return DateOrder(True, f"day-first: '{first_big[0]}' has '{first_big[1]}'", "data")
     if second_big:
-        return DateOrder(False, f"month-first: '{second_big[0]}' has '{second_big[1]}'")
+        return DateOrder(False, f"month-first: '{second_big[0]}' has '{second_big[1]}'",
+                         "data")
     if any_year_last is None:
         return DateOrder(None, "no dates with the year last")
     if profile_order:
-        return DateOrder(profile_order == "day-first", f"{profile_order}: the format's default")
+        return DateOrder(profile_order == "day-first", f"{profile_order}: the format's default",
+                         "profile")
     if user_order:
-        return DateOrder(user_order == "day-first", f"{user_order}: your setting")
+        return DateOrder(user_order == "day-first", f"{user_order}: your setting", "user")
+    if remembered in ("day-first", "month-first"):
+        where = f" ({remembered_from})" if remembered_from else ""
+        return DateOrder(remembered == "day-first", f"{remembered}: as an earlier file with"
+                         f" the same header{where}", "remembered")
     header, example = any_year_last
-    raise InputError(
-        f"{file_name}: cannot tell whether dates like '{example}' ('{header}') are day-first or"
-        " month-first (no day above 12 in the file); pass --day-first or --month-first"
-    )
+    problem = (f"{file_name}: cannot tell whether dates like '{example}' ('{header}') are"
+               " day-first or month-first (no day above 12 in the file)")
+    raise InputError(f"{problem}; pass --day-first or --month-first", fix=FIX_DATE_ORDER,
+                     problem=problem)
 
 
 def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
@@ -144,7 +159,22 @@ def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
     Placeholder dates (1899-12-30, 1900-01-01) are NULL unless `keep_placeholders`. In a
     daylight-saving change, an ambiguous wall time takes the earlier instant.
     """
+    out, _ = parse_timestamps_wall(raw, day_first, tz)
+    if not keep_placeholders:
+        out = pl.select(pl.when(out < PLACEHOLDER_BEFORE).then(None).otherwise(out)).to_series()
+    return out.alias(raw.name)
+
+
+def parse_timestamps_wall(raw: pl.Series, day_first: bool | None, tz: str
+                          ) -> tuple[pl.Series, pl.Series]:
+    """(instants, wall times): the instant of each value, and for values written without an
+    offset, the naive wall time as written (NULL for values that carried an offset).
+
+    The wall time is what a change of the workspace time zone re-reads (`localise`).
+    Placeholders are kept; see `is_placeholder`.
+    """
     out: pl.Series | None = None
+    wall: pl.Series | None = None
     todo = raw.is_not_null()
     formats = FAST_NAIVE + FAST_AWARE + (_year_last_formats(day_first) if day_first is not None
                                          else [])
@@ -156,21 +186,36 @@ def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
         fmt = _best_format(pending, formats)
         if fmt is None:
             break
-        parsed = _strptime(raw, fmt, tz)
+        parsed, naive = _strptime(raw, fmt, tz)
         hit = todo & parsed.is_not_null()
-        out = parsed if out is None else pl.select(pl.when(hit).then(parsed).otherwise(out)
-                                                   ).to_series()
+        out = parsed if out is None else _where(hit, parsed, out)
+        wall = naive if wall is None else _where(hit, naive, wall)
         todo = todo & ~hit
         formats = [f for f in formats if f != fmt]
     if todo.any():
-        slow = _parse_by_parts(raw.str.strip_chars(), day_first, tz)
-        out = slow if out is None else pl.select(pl.when(todo).then(slow).otherwise(out)
-                                                 ).to_series()
-    if out is None:
+        slow, slow_wall = _parse_by_parts(raw.str.strip_chars(), day_first, tz)
+        out = slow if out is None else _where(todo, slow, out)
+        wall = slow_wall if wall is None else _where(todo, slow_wall, wall)
+    if out is None or wall is None:
         out = pl.repeat(None, len(raw), dtype=INSTANT, eager=True)
-    if not keep_placeholders:
-        out = pl.select(pl.when(out < PLACEHOLDER_BEFORE).then(None).otherwise(out)).to_series()
-    return out.alias(raw.name)
+        wall = pl.repeat(None, len(raw), dtype=pl.Datetime("us"), eager=True)
+    return out.alias(raw.name), wall.alias(raw.name)
+
+
+def _where(mask: pl.Series, then: pl.Series, otherwise: pl.Series) -> pl.Series:
+    return pl.select(pl.when(mask).then(then).otherwise(otherwise)).to_series()
+
+
+# Dates before 1900 are not ticket or invoice dates. Placeholders for "no date" (Excel's
+# 1899-12-30 and 1900-01-01, .NET's 0001-01-01) are empty; any other such date is refused.
+PLACEHOLDER_DAYS = (datetime(1899, 12, 29, tzinfo=UTC), datetime(1, 1, 3, tzinfo=UTC))
+
+
+def is_placeholder(parsed: pl.Series) -> pl.Series:
+    """Whether each instant is a spreadsheet/PSA placeholder for "no date"."""
+    return pl.select((pl.lit(parsed) < PLACEHOLDER_BEFORE)
+                     & ((pl.lit(parsed) >= PLACEHOLDER_DAYS[0])
+                        | (pl.lit(parsed) < PLACEHOLDER_DAYS[1]))).to_series()
 
 
 def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
@@ -185,14 +230,15 @@ def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
     return best
 
 
-def _strptime(raw: pl.Series, fmt: str, tz: str) -> pl.Series:
+def _strptime(raw: pl.Series, fmt: str, tz: str) -> tuple[pl.Series, pl.Series]:
     if "z" in fmt:
-        return raw.str.strptime(INSTANT, fmt, strict=False)
+        return (raw.str.strptime(INSTANT, fmt, strict=False),
+                pl.repeat(None, len(raw), dtype=pl.Datetime("us"), eager=True))
     naive = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
-    return _localise(naive, tz)
+    return localise(naive, tz), naive
 
 
-def _localise(naive: pl.Series, tz: str) -> pl.Series:
+def localise(naive: pl.Series, tz: str) -> pl.Series:
     """Wall time in `tz` to UTC instants.
 
     Ambiguous times (clocks going back) take the earlier instant; times skipped when
@@ -205,7 +251,8 @@ def _localise(naive: pl.Series, tz: str) -> pl.Series:
     ).dt.convert_time_zone("UTC")).to_series()
 
 
-def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Series:
+def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str
+                    ) -> tuple[pl.Series, pl.Series]:
     """The general reader: pull date, time and offset apart with regexes, then assemble."""
     pieces = []
     for pattern, ymd in LAYOUTS:
@@ -219,7 +266,8 @@ def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Serie
         pieces.append(pl.DataFrame({"y": y, "m": m, "d": d, "H": g["g4"], "M": g["g5"],
                                     "S": g["g6"], "ampm": g["g7"], "off": g["g8"]}))
     if not pieces:
-        return pl.repeat(None, len(raw), dtype=INSTANT, eager=True).alias(raw.name)
+        return (pl.repeat(None, len(raw), dtype=INSTANT, eager=True).alias(raw.name),
+                pl.repeat(None, len(raw), dtype=pl.Datetime("us"), eager=True).alias(raw.name))
     parts = pieces[0]
     for p in pieces[1:]:
         parts = parts.with_columns(
@@ -227,12 +275,12 @@ def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Serie
             for c in parts.columns)
     month_names = pl.col("m").str.to_lowercase().str.slice(0, 3).replace_strict(
         MONTHS, default=None, return_dtype=pl.Int32)
-    hour = pl.col("H").cast(pl.Int32).fill_null(0)
+    hour = pl.col("H").cast(pl.Int32, strict=False).fill_null(0)
     ampm = pl.col("ampm").str.to_lowercase().str.slice(0, 1)
     hour = (pl.when(ampm == "p").then(pl.when(hour == 12).then(12).otherwise(hour + 12))
             .when(ampm == "a").then(pl.when(hour == 12).then(0).otherwise(hour))
             .otherwise(hour))
-    year = pl.col("y").cast(pl.Int32)
+    year = pl.col("y").cast(pl.Int32, strict=False)
     year = pl.when(year < 100).then(year + 2000).otherwise(year)
     month = pl.coalesce(pl.col("m").cast(pl.Int32, strict=False), month_names)
     off = pl.col("off").str.replace_all(":", "")
@@ -248,19 +296,21 @@ def _parse_by_parts(raw: pl.Series, day_first: bool | None, tz: str) -> pl.Serie
         naive=text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
         off_min=off_min)
     naive = built["naive"]
-    local = _localise(naive, tz)
+    local = localise(naive, tz)
     offset_us = built["off_min"].cast(pl.Int64).fill_null(0) * 60_000_000
     aware = naive.dt.replace_time_zone("UTC") - offset_us.cast(pl.Duration("us"))
-    return pl.select(pl.when(built["off_min"].is_not_null()).then(aware).otherwise(local)
-                     ).to_series().alias(raw.name)
+    has_offset = built["off_min"].is_not_null()
+    instant = pl.select(pl.when(has_offset).then(aware).otherwise(local)).to_series()
+    wall = pl.select(pl.when(~has_offset).then(naive)).to_series()
+    return instant.alias(raw.name), wall.alias(raw.name)
 
 
 # --- numbers and money ------------------------------------------------------------------------
 
 _CURRENCY = r"(?i)[\s$£€¥\u00a0']|\b(?:usd|gbp|eur|aud|cad|nzd|chf|zar|sek|nok|dkk|jpy|inr|sgd)\b"
 _NUMBER = {  # by decimal_comma: digits with optional thousands grouping and decimals
-    False: r"^(\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d+)?$",
-    True: r"^(\d+|\d{1,3}(?:\.\d{3})+)?(?:,\d+)?$",
+    False: r"^([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)?(?:\.[0-9]+)?$",
+    True: r"^([0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+)?(?:,[0-9]+)?$",
 }
 
 
@@ -276,8 +326,8 @@ def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -
     comma = dot = 0
     for s in columns.values():
         v = s.drop_nulls().str.replace_all(_CURRENCY, "").str.strip_chars("()-+")
-        comma += int(v.str.contains(r",\d{1,2}$|,\d{4,}$|\.\d{3},").sum())
-        dot += int(v.str.contains(r"\.\d{1,2}$|\.\d{4,}$|,\d{3}\.").sum())
+        comma += int(v.str.contains(r",[0-9]{1,2}$|,[0-9]{4,}$|\.[0-9]{3},").sum())
+        dot += int(v.str.contains(r"\.[0-9]{1,2}$|\.[0-9]{4,}$|,[0-9]{3}\.").sum())
     if comma and dot:
         return comma > dot
     if comma or dot:
@@ -291,7 +341,7 @@ def _numeric_text(raw: pl.Series, decimal_comma: bool) -> tuple[pl.Series, pl.Se
     negative = (s.str.contains(r"^\(.*\)$") | s.str.starts_with("-") | s.str.ends_with("-")
                 | s.str.to_lowercase().str.ends_with("cr"))
     body = s.str.replace(r"(?i)cr$", "").str.strip_chars("()-+")
-    ok = body.str.contains(_NUMBER[decimal_comma]) & body.str.contains(r"\d")
+    ok = body.str.contains(_NUMBER[decimal_comma]) & body.str.contains(r"[0-9]")
     if decimal_comma:
         body = body.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
@@ -303,11 +353,24 @@ def _numeric_text(raw: pl.Series, decimal_comma: bool) -> tuple[pl.Series, pl.Se
 
 def parse_money(raw: pl.Series, decimal_comma: bool) -> pl.Series:
     """Exact decimals from money text: `$1,234.50`, `(12.00)`, `1.234,50`, `-12`, `$(250.00)`."""
+    return as_cents_if_exact(parse_money_staged(raw, decimal_comma)).alias(raw.name)
+
+
+def parse_money_staged(raw: pl.Series, decimal_comma: bool) -> pl.Series:
+    """parse_money in the six-decimal staging type (before any range check)."""
     value = raw.cast(STAGED_MONEY, strict=False)
     if decimal_comma or not (value.is_null() == raw.is_null()).all():
         text, _ = _numeric_text(raw, decimal_comma)
         value = text.cast(STAGED_MONEY, strict=False)
-    return as_cents_if_exact(value).alias(raw.name)
+    return value.alias(raw.name)
+
+
+# The largest magnitudes the store's DECIMAL(18,2) and DECIMAL(18,4) columns hold once
+# rounded (half away from zero) to their scale.
+MONEY_LIMIT = {2: Decimal("9999999999999999.994999"), 4: Decimal("99999999999999.99994999")}
+# Durations, counts and quantities beyond this are typing errors, and would overflow the
+# DECIMAL(38,4) sums of the metrics.
+NUMBER_LIMIT = 1e12
 
 
 def as_cents_if_exact(value: pl.Series) -> pl.Series:
@@ -327,10 +390,13 @@ def parse_number(raw: pl.Series, decimal_comma: bool) -> pl.Series:
     if (fast.is_null() == raw.is_null()).all() and not decimal_comma:
         return fast
     text, _ = _numeric_text(raw, decimal_comma)
-    hms = raw.str.strip_chars().str.extract_groups(r"^(\d+):(\d{2})(?::(\d{2}))?$").struct.unnest()
+    hms = raw.str.strip_chars().str.extract_groups(r"^([0-9]{1,9}):([0-9]{2})(?::([0-9]{2}))?$"
+                                                   ).struct.unnest()
     hms.columns = ["h", "m", "s"]
-    hours = hms.select(pl.col("h").cast(pl.Float64) + pl.col("m").cast(pl.Float64) / 60
-                       + pl.col("s").cast(pl.Float64).fill_null(0) / 3600).to_series()
+    hours = hms.select(pl.col("h").cast(pl.Float64, strict=False)
+                       + pl.col("m").cast(pl.Float64, strict=False) / 60
+                       + pl.col("s").cast(pl.Float64, strict=False).fill_null(0) / 3600
+                       ).to_series()
     return pl.select(pl.coalesce(text.cast(pl.Float64, strict=False), hours)).to_series(
     ).alias(raw.name)
 

@@ -67,7 +67,13 @@ CREATE TABLE IF NOT EXISTS incidents (
     opened_month     DATE,
     resolved_month   DATE,
     -- first response or acknowledgement (METRICS.md section 10); added by an upgrade too
-    responded_at     TIMESTAMPTZ
+    responded_at     TIMESTAMPTZ,
+    -- the naive wall times as written in the export, for the timestamps written without an
+    -- offset and read in the workspace time zone (NULL otherwise): a change of the zone
+    -- re-reads them (see NAIVE_TIMESTAMPS and retime)
+    opened_at_naive    TIMESTAMP,
+    resolved_at_naive  TIMESTAMP,
+    responded_at_naive TIMESTAMP
 );
 
 CREATE TABLE IF NOT EXISTS invoice_lines (
@@ -102,6 +108,17 @@ SET_MONTHS_SQL = (
     " opened_month = CAST(date_trunc('month', timezone($tz, opened_at)) AS DATE),"
     " resolved_month = CAST(date_trunc('month', timezone($tz, resolved_at)) AS DATE)"
 )
+
+# Hours from opened to resolved; NULL when open or resolved before opened.
+TTR_SQL = ("CASE WHEN resolved_at >= opened_at"
+           " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END")
+# (timestamp column, its naive wall-time column) of incidents: every timestamp read from
+# naive text in the workspace zone keeps its wall time, so that changing the zone re-reads
+# it exactly as a load in the new zone would (the same rule for ambiguous and skipped
+# wall times: parse.localise). A column added later joins this list.
+NAIVE_TIMESTAMPS = [("opened_at", "opened_at_naive"), ("resolved_at", "resolved_at_naive"),
+                    ("responded_at", "responded_at_naive")]
+NAIVE_COLUMNS = [naive for _, naive in NAIVE_TIMESTAMPS]
 
 INCIDENT_COLUMNS = [
     "ticket_id", "client", "site", "asset", "category", "priority", "priority_raw", "title",
@@ -138,6 +155,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(SCHEMA)
     _add_responded_at(con)
+    _add_naive_columns(con)
     present = scalar(
         con,
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
@@ -169,6 +187,47 @@ def _add_responded_at(con: duckdb.DuckDBPyConnection) -> None:
     )
     if not present:
         con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS responded_at TIMESTAMPTZ")
+
+
+def _add_naive_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A file from before the naive wall times gets the columns (NULL: such rows keep their
+    instants when the zone changes)."""
+    present = scalar(
+        con,
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'incidents'"
+        " AND list_contains(?, column_name) AND schema_name = 'main'"
+        " AND database_name = current_database()",
+        [NAIVE_COLUMNS],
+    )
+    if present != len(NAIVE_COLUMNS):
+        for column in NAIVE_COLUMNS:
+            con.execute(f"ALTER TABLE incidents ADD COLUMN IF NOT EXISTS {column} TIMESTAMP")
+
+
+def retime(con: duckdb.DuckDBPyConnection, tz: str) -> int:
+    """Re-read every stored naive timestamp in time zone `tz`; recompute what derives from it.
+
+    Timestamps that carried an offset keep their instant. ttr_hours and the stored months
+    follow, and MONTHS_TIMEZONE is set to `tz`. Runs in the caller's transaction; returns
+    the number of incidents re-read.
+    """
+    from pipelines.parse import localise  # parse does not import store; kept lazy anyway
+
+    where = " OR ".join(f"{naive} IS NOT NULL" for naive in NAIVE_COLUMNS)
+    walls = frame(con, f"SELECT rowid AS rid, {', '.join(NAIVE_COLUMNS)} FROM incidents"
+                       f" WHERE {where}")
+    if walls.height:
+        retimed = walls.select("rid", *[localise(walls[naive], tz).alias(column)
+                                        for column, naive in NAIVE_TIMESTAMPS])
+        con.register("retimed", retimed.to_arrow())
+        sets = ", ".join(f"{column} = coalesce(r.{column}, incidents.{column})"
+                         for column, _ in NAIVE_TIMESTAMPS)
+        con.execute(f"UPDATE incidents SET {sets} FROM retimed r WHERE incidents.rowid = r.rid")
+        con.unregister("retimed")
+        con.execute(f"UPDATE incidents SET ttr_hours = {TTR_SQL} WHERE {where}")
+    con.execute(SET_MONTHS_SQL, {"tz": tz})
+    set_setting(con, MONTHS_TIMEZONE, tz)
+    return walls.height
 
 
 def _months_timezone(con: duckdb.DuckDBPyConnection) -> str:
@@ -268,6 +327,11 @@ def write_load(
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = int(scalar(con, "SELECT nextval('load_ids')"))
+        if summary.kind == "incidents":
+            missing = [c for c in NAIVE_COLUMNS if c not in rows.columns]
+            if missing:  # rows that kept no wall times keep their instants on a zone change
+                rows = rows.with_columns(pl.lit(None, pl.Datetime("us")).alias(c)
+                                         for c in missing)
         # String views pass to DuckDB without a copy.
         staging = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         con.register("staging", staging)
@@ -308,7 +372,7 @@ def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[in
             "DELETE FROM incidents i USING staging s"
             " WHERE i.client = s.client AND i.ticket_id = s.ticket_id"
         )
-    cols = ", ".join(INCIDENT_COLUMNS)
+    cols = ", ".join(INCIDENT_COLUMNS + NAIVE_COLUMNS)
     tz = _months_timezone(con)
     total = scalar(
         con,
@@ -316,8 +380,7 @@ def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[in
         INSERT INTO incidents
             ({cols}, ttr_hours, recurrence_key, load_id, opened_month, resolved_month)
         SELECT {cols},
-               CASE WHEN resolved_at >= opened_at
-                    THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END,
+               {TTR_SQL},
                coalesce(asset, category),
                ?,
                CAST(date_trunc('month', timezone(?, opened_at)) AS DATE),
