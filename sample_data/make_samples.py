@@ -117,6 +117,94 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return count
 
 
+# --- ticket titles as people type them ----------------------------------------------------------
+# Titles are drawn from their own seeded generator, so every other value in the files is the
+# same as without them: the same problem typed many ways (prefixes, ids, names, typos,
+# word order, another language) for the recurring-problem groups of METRICS.md section 12.
+
+TITLE_SEED = SEED + 100
+
+# Another way to write a problem, by its usual summary (the first entry stays the commonest).
+REWORDED = {
+    "Outlook not syncing mailbox": ["Outlook not syncing", "Mailbox not syncing in Outlook",
+                                    "outlook mailbox not updating"],
+    "Password reset / account locked": ["Password reset", "Account locked out",
+                                        "Locked out - password reset please"],
+    "PC very slow to start": ["PC slow to start", "Computer very slow to start up",
+                              "pc very slow starting"],
+    "Printer jammed / not printing": ["Printer jammed", "Printer not printing",
+                                      "Paper jam in printer"],
+    "Wi-Fi dropping in surgery": ["WiFi dropping in surgery", "Wi-Fi keeps dropping",
+                                  "wifi drops in the surgery"],
+    "VPN not connecting from home": ["VPN not connecting", "Cannot connect to VPN from home",
+                                     "VPN won't connect from home"],
+    "Can't log in to the WMS": ["Cannot login to WMS", "WMS login not working",
+                                "Can't log into the WMS"],
+    "Handheld scanner not syncing": ["Scanner not syncing", "handheld not syncing",
+                                     "Handheld scanner won't sync"],
+    "Label printer printing blank labels": ["Label printer blank labels",
+                                            "Blank labels from label printer"],
+    "Outlook keeps asking for password": ["Outlook asking for password",
+                                          "Outlook keeps prompting for password"],
+    "VPN disconnects every few minutes": ["VPN keeps disconnecting", "VPN disconnects"],
+    "Password reset": ["Passwort zurücksetzen", "Kennwort zurücksetzen", "Reset password"],
+    "Printer offline": ["Drucker offline", "Drucker ist offline"],
+    "Email not sending": ["E-Mail not sending", "Emails not sending"],
+    "ERP client crashes on start": ["ERP client crashes", "ERP stürzt ab beim Start",
+                                    "ERP client crashing on start"],
+    "Wi-Fi slow in the office": ["WLAN langsam im Büro", "WiFi slow in office"],
+    "Backup job failed": ["Backup fehlgeschlagen", "Nightly backup job failed"],
+    "Till / POS terminal frozen": ["Kasse eingefroren", "POS terminal frozen", "Till frozen"],
+    "Internet connection down": ["Internet down", "Kein Internet - Internet connection down"],
+    "Server not responding": ["Server reagiert nicht - server not responding",
+                              "Server not responding again"],
+}
+
+
+def typo(rng: random.Random, text: str) -> str:
+    """Swap two neighbouring letters of one longer word, as a hurried typist does."""
+    words = text.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= 6 and w.isalpha()]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    return " ".join(words)
+
+
+def typed_title(rng: random.Random, summary: str, caller: str, ticket: str, asset: str) -> str:
+    """The title a person typed for a ticket whose usual summary is `summary`."""
+    text = summary
+    if summary in REWORDED and rng.random() < 0.35:
+        text = rng.choice(REWORDED[summary])
+    roll = rng.random()
+    if roll < 0.06:
+        text = typo(rng, text)
+    elif roll < 0.12:
+        text = text.lower()
+    extra = rng.random()
+    if caller and extra < 0.12:
+        text = f"{text} - {caller}"
+    elif caller and extra < 0.2:
+        text = f"{text} for {caller}"
+    elif asset and extra < 0.3:
+        text = f"{text} ({asset})"
+    elif extra < 0.34:
+        text = f"{text} again"
+    elif extra < 0.37:
+        text = f"{text} - ref {ticket}"
+    prefix = rng.random()
+    if prefix < 0.08:
+        text = f"RE: {text}"
+    elif prefix < 0.11:
+        text = f"FW: {text}"
+    elif prefix < 0.13:
+        text = f"[External] {text}"
+    return text
+
+
 FIRST_NAMES_UK = ["Oliver", "Amelia", "Harry", "Isla", "Jack", "Ava", "George", "Emily", "Noah",
                   "Sophie", "Charlie", "Grace", "Thomas", "Lily", "James", "Freya", "William",
                   "Ella", "Arjun", "Priya", "Mohammed", "Aisha", "Daniel", "Chloe", "Samuel",
@@ -389,10 +477,12 @@ def write_acme_tickets(path: Path, tickets: list[AcmeTicket], rng: random.Random
               "Category", "Assignment group", "Assigned to", "Updated", "Resolved", "Closed",
               "Configuration item", "Location", "Company"]
     rows = []
+    titles = random.Random(TITLE_SEED + 1)
     for t in tickets:
         updated = t.closed or t.resolved or min(
             ACME_EXPORTED_AT, t.opened + timedelta(hours=rng.randint(1, 300)))
-        rows.append([t.number, sn_time(t.opened), t.summary, t.caller, SN_PRIORITY[t.priority],
+        title = typed_title(titles, t.summary, t.caller, t.number, t.ci)
+        rows.append([t.number, sn_time(t.opened), title, t.caller, SN_PRIORITY[t.priority],
                      t.state, t.category, t.group, t.assignee, sn_time(updated),
                      sn_time(t.resolved), sn_time(t.closed), t.ci, ACME_SITES[t.site],
                      ACME_CLIENT])
@@ -661,6 +751,7 @@ def write_zendesk(path: Path, tickets: list[ZendeskTicket], rng: random.Random) 
     requester_ids = {name: 360_000_000_000 + 7_919 * i for i, name in enumerate(
         sorted({t.requester for t in tickets}))}
     rows = []
+    titles = random.Random(TITLE_SEED + 2)
     for t in tickets:
         helpdesk_agent = HELPDESK_AGENTS[t.id % 2]
         submitter = helpdesk_agent if t.via.startswith("Phone") else t.requester
@@ -688,7 +779,8 @@ def write_zendesk(path: Path, tickets: list[ZendeskTicket], rng: random.Random) 
         rows.append([
             t.id, t.requester, requester_ids[t.requester], "", email_of(t.requester),
             NORTHWIND_DOMAIN, submitter, assignee,
-            VENDOR_GROUP if t.vendor else HELPDESK_GROUP, t.issue.subject,
+            VENDOR_GROUP if t.vendor else HELPDESK_GROUP,
+            typed_title(titles, t.issue.subject, t.requester, str(t.id), ""),
             t.issue.tags + (" vendor_dispatch" if t.vendor else ""), t.status,
             t.priority, t.via, t.issue.ticket_type, zendesk_time(t.created),
             zendesk_time(updated), assigned_at, NORTHWIND_ORG, due,
@@ -866,9 +958,11 @@ def write_contoso_xlsx(path: Path, tickets: list[ContosoTicket]) -> int:
     for column, (name, width) in enumerate(zip(header, widths, strict=True)):
         sheet.write_string(0, column, name, bold)
         sheet.set_column(column, column, width)
+    titles = random.Random(TITLE_SEED + 3)
     for row, t in enumerate(tickets, start=1):
+        title = typed_title(titles, t.summary, "", t.number, t.device)
         for column, value in enumerate([t.number, t.company.name, t.site, t.device, t.kind,
-                                        t.priority, t.summary]):
+                                        t.priority, title]):
             sheet.write_string(row, column, value)
         sheet.write_datetime(row, 7, t.opened, when)
         if t.closed is not None:

@@ -93,7 +93,7 @@ _STOP = _wordset("""
 a an the and or of to in on at by for from with without into onto over under up out off
 is are was were be been being am do does did done has have had having will would shall
 should can could may might must it its it's this that these those there here what which who
-whom whose why how when where while after before during since until till than then too
+whom whose why how when where while after before during since until than then too
 very so such just also only even yet still again anymore any some all each every both
 either neither no nor not none cannot cant can't wont won't dont don't doesnt doesn't didnt
 isnt aint unable able i me my mine we us our ours you your yours he him his she her hers
@@ -111,7 +111,7 @@ monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu th
 fri sat sun january february march april may june july august september october november
 december jan feb mar apr jun jul aug sep sept oct nov dec
 der die das den dem des ein eine einen einem einer und oder ist sind war nicht kein keine
-mit ohne fur bei beim ab standig dauernd im vom zum zur auf aus nach bitte dringend geht funktioniert problem
+mit ohne fur bei beim ab standig dauernd wird werden kann im vom zum zur auf aus nach bitte dringend geht funktioniert problem
 fehler seit immer wieder noch mehr heute morgen januar februar marz juni juli oktober
 dezember montag dienstag mittwoch donnerstag freitag
 el la los las un una unos unas y o de del al en con sin por para es esta estan no funciona
@@ -155,7 +155,10 @@ _SYNONYMS = {
     "langsam": "slow", "lento": "slow", "lenta": "slow", "lent": "slow", "slowly": "slow",
     "sluggish": "slow",
     # hardware
-    "notebook": "laptop", "portatil": "laptop",
+    "notebook": "laptop", "portatil": "laptop", "computer": "pc", "rechner": "pc",
+    "fehlgeschlagen": "fail", "gescheitert": "fail", "fallo": "fail", "echec": "fail",
+    "buro": "office", "oficina": "office", "bureau": "office", "kasse": "till",
+    "gesendet": "send", "senden": "send", "versendet": "send", "envia": "send",
     "bildschirm": "monitor", "pantalla": "monitor", "ecran": "monitor", "screen": "monitor",
     "display": "monitor",
     "escaner": "scanner", "scannen": "scan",
@@ -204,6 +207,9 @@ _CUE = (r"((?i:\b(?:for|from|by|user|username|caller|requester|requested\s+by|re
         r"raised\s+by|logged\s+by|on\s+behalf\s+of|f[uü]r|von|pour|para|per|voor|van|"
         r"de\s+la\s+part\s+de|contact|cc|attn)\s*:?\s+))")
 _CUE_NAMES = _CUE + rf"({_NAME_WORD})(?:\s+({_NAME_WORD}))?(?:\s+({_NAME_WORD}))?"
+# A name after a dash at the end ("Printer jammed - Anna Kowalski") or in brackets.
+_DASH_NAMES = (rf"(\s[-–—]\s*|\(\s*)({_NAME_WORD})(?:\s+({_NAME_WORD}))?(?:\s+({_NAME_WORD}))?"
+               r"\s*\)?\s*$")
 _FIRST = (r"\b(" + "|".join(sorted(set(_FIRST_NAMES))) + rf")\b(?:\s+({_NAME_WORD}))?")
 _USERNAME = (r"((?i:\b(?:user|username|userid|user\s+id|for)\s*:?\s+))"
              r"([a-z][a-z0-9]*(?:[._\\][a-z0-9]+)*)\b")
@@ -269,8 +275,9 @@ def canonical_words(token: str) -> tuple[str, ...]:
         if i % 2 == 1:  # a run of a script without spaces: character bigrams
             out.extend(part[j:j + 2] for j in range(max(1, len(part) - 1)))
             continue
-        if part in _SYNONYMS:
-            out.append(_SYNONYMS[part])
+        if part in _SYNONYMS:  # the English word, stemmed like every other
+            word = _SYNONYMS[part]
+            out.append(stem(word) if len(word) > 3 else word)
             continue
         if part in _STOP or len(part) == 1:
             continue
@@ -289,6 +296,7 @@ def _marked(expr: pl.Expr) -> pl.Expr:
     """Names marked with a leading ~ (decided later: dropped unless a known word)."""
     return (
         expr.str.replace_all(_CUE_NAMES, "${1}~${2} ~${3} ~${4} ")
+        .str.replace_all(_DASH_NAMES, "${1}~${2} ~${3} ~${4}")
         .str.replace_all(_FIRST, "~${1} ~${2}")
         .str.replace_all(_USERNAME, "${1}~${2}")
         .str.replace_all(_KNOWN_MARKED, "${1}")
@@ -343,9 +351,13 @@ def _words(cleaned: pl.DataFrame, tickets: pl.Series) -> pl.DataFrame:
         "word": pl.Series(words, dtype=pl.List(pl.String)),
     }).with_columns(name=pl.col("token").str.starts_with("~"))
     out = tokens.join(lookup, on="token", how="left").explode("word").drop_nulls("word")
-    # A marked name word stays when it is a known word or two other titles use it unmarked.
-    plain = out.filter(~pl.col("name")).group_by("word").agg(titles=pl.col("i").n_unique())
-    common = plain.filter(pl.col("titles") >= 2)["word"].to_list()
+    # A marked name word stays when it is a known word, or when more titles (and 2 or more)
+    # use it unmarked than marked: "for Outlook" keeps Outlook, "for Anna Kowalski" drops both.
+    uses = out.group_by("word").agg(
+        plain=pl.col("i").filter(~pl.col("name")).n_unique(),
+        marked=pl.col("i").filter(pl.col("name")).n_unique())
+    common = uses.filter(pl.col("plain") >= 2, pl.col("plain") > pl.col("marked"))[
+        "word"].to_list()
     out = out.filter(
         ~pl.col("name") | pl.col("word").is_in(sorted(_known_words())) | pl.col("word").is_in(common)
     )
@@ -370,8 +382,17 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
             "token", "n").iter_rows():
         for w in word_of[token]:
             per_word[w] += n
+    per_surface: Counter[str] = Counter()
+    for token, n in tokens.group_by("i", "token").agg(pl.col("n").first()).select(
+            "token", "n").iter_rows():
+        per_surface[_fold(token.lstrip("~"))] += n
     single = {s: w[0] for s, w in zip(surface, words, strict=True)
               if len(w) == 1 and _latin(s) and len(s) >= 4}
+    # A stop word stands for itself ("" + spelling), so "canont" can become "cannot" (dropped).
+    for s, w in zip(surface, words, strict=True):
+        if not w and _latin(s) and len(s) >= 4:
+            single[s] = "\x00" + s
+            per_word["\x00" + s] = per_surface[s]
     buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for s in sorted(single):
         buckets[(s[0], len(s))].append(s)
@@ -388,7 +409,8 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
         hits = process.extract(s, pool, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if hits:
             best = min(hits, key=lambda h: (-per_word[single[h[0]]], h[1], h[0]))
-            out[s] = (single[best[0]],)
+            word = single[best[0]]
+            out[s] = () if word.startswith("\x00") else (word,)
     return out
 
 
