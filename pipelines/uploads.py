@@ -1,14 +1,19 @@
 """Files uploaded through the dashboard: stored safely, previewed, corrected, loaded.
 
-An upload is saved under a generated name (a uuid) in `<data dir>/uploads/`: the name the
-user's browser sent is only ever shown and recorded in `loads`, never used as a path.
+An upload is saved under a generated name (a uuid) in `<data dir>/uploads/<workspace>/`:
+the name the user's browser sent is only ever shown and recorded in `loads`, never used as
+a path. It is kept only while it is needed: `discard()` removes it once it is loaded or
+taken off the page, and deleting the workspace removes the whole folder.
 `preview()` runs the same `ingest.prepare()` a load runs, so what the page shows before
 loading is exactly what the load will do; `load()` writes it on the caller's connection.
+Errors are worded for the page (`errors.message_for(exc, "dashboard")`): what to choose
+on the page, not which command-line flag to pass.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +24,8 @@ import duckdb
 import polars as pl
 
 from pipelines import store
-from pipelines.errors import BreakevenError, SettingError
+from pipelines import workspace as workspaces
+from pipelines.errors import BreakevenError, SettingError, message_for
 from pipelines.formats import FIELDS, REQUIRED, detect
 from pipelines.ingest import (
     Prepared,
@@ -31,9 +37,10 @@ from pipelines.ingest import (
 )
 from pipelines.reading import read_table
 
-UPLOAD_DIR = "uploads"
+UPLOAD_DIR = workspaces.UPLOAD_DIR
 SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 PREVIEW_ROWS = 10
+KEEP_SECONDS = 24 * 3600  # an upload nobody loaded is removed after a day
 
 
 def display_name(name: str) -> str:
@@ -43,14 +50,37 @@ def display_name(name: str) -> str:
     return base[:200]
 
 
-def save_upload(data_dir: str | Path, original_name: str, content: bytes) -> Path:
-    """Write an upload to `<data_dir>/uploads/<uuid><suffix>` and return that path."""
+def save_upload(data_dir: str | Path, workspace: str, original_name: str,
+                content: bytes) -> Path:
+    """Write an upload to `<data_dir>/uploads/<workspace>/<uuid><suffix>`; return the path."""
     suffix = Path(display_name(original_name)).suffix.lower()
-    folder = Path(data_dir) / UPLOAD_DIR
+    folder = workspaces.uploads_path(workspace, data_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    prune(folder)
     path = folder / f"{uuid.uuid4().hex}{suffix if suffix in SUFFIXES else '.dat'}"
     path.write_bytes(content)
     return path
+
+
+def prune(folder: Path, max_age_seconds: float = KEEP_SECONDS) -> None:
+    """Remove uploads older than `max_age_seconds` (left by a session that never loaded them)."""
+    cutoff = time.time() - max_age_seconds
+    for f in folder.iterdir():
+        try:
+            if f.is_file() and f.stat().st_mtime < cutoff:
+                f.unlink()
+        except OSError:
+            pass  # another session removed it first
+
+
+def discard(path: str | Path) -> None:
+    """Remove an upload that is no longer needed (loaded, or taken off the page)."""
+    Path(path).unlink(missing_ok=True)
+
+
+def page_error(exc: BreakevenError) -> str:
+    """`exc`'s message with advice for the Data page instead of command-line flags."""
+    return message_for(exc, "dashboard")
 
 
 @dataclass
@@ -111,7 +141,7 @@ def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: st
         try:
             headers = read_table(Path(name), path.read_bytes()).headers
         except BreakevenError:
-            return Preview(name, [], kind=kind, error=str(exc))
+            return Preview(name, [], kind=kind, error=page_error(exc))
         try:
             context = load_context(con)
             d = detect(headers, name, kind=kind, user_map=user_map or None,
@@ -119,9 +149,9 @@ def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: st
             return Preview(name, headers, kind=d.kind, format=d.profile.name,
                            format_title=d.profile.title, detected_by=d.how,
                            mapping={f: s[0].header for f, s in d.mapping.items() if s},
-                           error=str(exc))
+                           error=page_error(exc))
         except BreakevenError:
-            return Preview(name, headers, kind=kind, error=str(exc))
+            return Preview(name, headers, kind=kind, error=page_error(exc))
     d = p.detection
     order = {True: "day-first", False: "month-first", None: None}[p.date_order.day_first]
     return Preview(

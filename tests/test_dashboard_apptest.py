@@ -251,7 +251,7 @@ def test_upload_preview_load_and_history(empty_workspace: str, data_dir: Path) -
     text = " ".join(m.value for m in at.markdown)
     assert "from **ServiceNow" in text and "from **Xero" in text
     assert at.selectbox(key="map_0_incidents_opened_at").value == "Opened"
-    saved = sorted(p.name for p in (data_dir / "uploads").iterdir())
+    saved = sorted(p.name for p in (data_dir / "uploads" / "empty").iterdir())
     assert len(saved) == 2 and all(re.fullmatch(r"[0-9a-f]{32}\.csv", n) for n in saved)
     at.button(key="load_files").click().run()
     assert not at.exception and not at.error

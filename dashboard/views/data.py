@@ -42,6 +42,12 @@ def _preview(path: str, name: str, kind: str | None, user_map: dict[str, str],
     return cache[key]
 
 
+def _session_dict(name: str) -> dict[str, Any]:
+    """A dict kept in the session for the current workspace only (uploads are per workspace)."""
+    per_workspace: dict[str | None, dict[str, Any]] = st.session_state.setdefault(name, {})
+    return per_workspace.setdefault(ctx.workspace, {})
+
+
 def _forget_widgets(i: int) -> None:
     for k in [k for k in st.session_state if isinstance(k, str) and (
             k.startswith(f"map_{i}_") or k in (f"kind_{i}", f"date_order_{i}"))]:
@@ -83,13 +89,8 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
         user_map = uploads.changed_mapping(base.mapping, chosen) if base.headers else {}
         p = _preview(path, name, kind or (fields_kind if user_map else None), user_map, order) \
             if user_map else base
-        if p.error:
+        if p.error:  # worded for this page by the core (uploads.page_error)
             st.error(p.error, icon=":material/error:")
-            if "day-first" in p.error:
-                st.caption("Choose the order under **Dates with the year last** above.")
-            elif "--map" in p.error or "no recognisable" in p.error:
-                st.caption("Pick what the file holds and, under **Column mapping**, the column"
-                           " for each required field.")
             return None
         st.markdown(
             f"**{'Tickets' if p.kind == 'incidents' else 'Invoice lines'}** from"
@@ -123,10 +124,12 @@ def _load(pending: list[dict[str, Any]]) -> None:
             results.append(uploads.load(
                 ctx.con, ctx.workspace, Path(item["path"]), item["name"], kind=item["kind"],
                 user_map=item["user_map"], date_order=item["order"], progress=report))
-            st.session_state.setdefault("_loaded_ids", {})[item["file_id"]] = results[-1]
+            _session_dict("_loaded_ids")[item["file_id"]] = results[-1]
+            uploads.discard(item["path"])  # loaded: the copy is no longer needed
+            _session_dict("_uploads").pop(item["file_id"], None)
         except BreakevenError as exc:
             results.append(store.LoadSummary(item["name"], item["kind"] or "", "",
-                                             status="failed", message=str(exc)))
+                                             status="failed", message=uploads.page_error(exc)))
     bar.progress(1.0, text="Done")
     st.session_state["_last_loads"] = results
     st.rerun()
@@ -165,23 +168,26 @@ else:
     files = st.file_uploader("Ticket and invoice exports (CSV or Excel)",
                              type=["csv", "txt", "tsv", "xlsx"], accept_multiple_files=True,
                              key="upload") or []
-    saved: dict[str, tuple[str, str]] = st.session_state.setdefault("_uploads", {})
-    loaded: dict[str, store.LoadSummary] = st.session_state.setdefault("_loaded_ids", {})
+    saved: dict[str, tuple[str, str]] = _session_dict("_uploads")
+    loaded: dict[str, store.LoadSummary] = _session_dict("_loaded_ids")
+    for gone in [k for k in saved if k not in {f.file_id for f in files}]:
+        uploads.discard(saved.pop(gone)[0])  # taken off the page: not needed any more
     pending = []
     for i, f in enumerate(files):
         if st.session_state.get(f"_file_{i}") != f.file_id:
             _forget_widgets(i)
             st.session_state[f"_file_{i}"] = f.file_id
-        if f.file_id not in saved:
-            path = uploads.save_upload(ctx.data_dir, f.name, f.getvalue())
+        if f.file_id not in loaded and (f.file_id not in saved
+                                        or not Path(saved[f.file_id][0]).exists()):
+            path = uploads.save_upload(ctx.data_dir, ctx.workspace, f.name, f.getvalue())
             saved[f.file_id] = (str(path), uploads.display_name(f.name))
-        path_text, name = saved[f.file_id]
         if f.file_id in loaded:
             s = loaded[f.file_id]
-            st.success(f"{name}: {s.status.replace('_', ' ')}"
+            st.success(f"{s.file}: {s.status.replace('_', ' ')}"
                        + (f" as load {s.load_id}" if s.load_id else ""),
                        icon=":material/check_circle:")
             continue
+        path_text, name = saved[f.file_id]
         item = _file_panel(i, f.file_id, path_text, name)
         if item:
             pending.append(item)
