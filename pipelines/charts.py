@@ -309,6 +309,34 @@ def ttr_by_priority(by_priority: pl.DataFrame) -> go.Figure:
     return _layout(fig, title, "Priority", "Time to resolve (hours)", months=False)
 
 
+def problems_monthly(monthly: pl.DataFrame, groups: int = 5) -> go.Figure:
+    """Tickets per month of the recurring problems with the most tickets, one line each.
+
+    `monthly`: group, label, month, tickets (months without tickets may be missing; they
+    are drawn as 0); lines for the first `groups` labels in the frame's order of groups.
+    """
+    title = "Problems that kept coming back: tickets per month"
+    if monthly.is_empty():
+        return _empty(title, "No problem came back 3 or more times")
+    order = list(dict.fromkeys(_col(monthly, "group")))[:groups]
+    months = sorted(set(_col(monthly, "month")))
+    palette = [OKABE_ITO[c] for c in ("vermillion", "blue", "bluish_green", "orange",
+                                      "reddish_purple", "sky_blue", "black")]
+    fig = go.Figure()
+    for n, group in enumerate(order):
+        rows = monthly.filter(pl.col("group") == group)
+        counts = dict(zip(_col(rows, "month"), _col(rows, "tickets"), strict=True))
+        label = str(rows["label"][0])
+        fig.add_trace(go.Scatter(
+            x=months, y=[counts.get(m, 0) for m in months], mode="lines+markers",
+            name=label if len(label) <= 40 else label[:39] + "…",
+            line={"color": palette[n % len(palette)], "width": 2},
+            hovertemplate=f"{label}: %{{y}} tickets<extra></extra>"))
+    _layout(fig, title, "Month opened", "Tickets (count)")
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left",
+                              "x": 0}, height=460, margin={"l": 70, "r": 30, "t": 70, "b": 120})
+    return fig
+
 CHARTS = {
     "cumulative_spend": cumulative_spend,
     "monthly_spend": monthly_spend,
@@ -318,4 +346,32 @@ CHARTS = {
     "downtime_calendar": downtime_calendar,
     "monthly_ttr": monthly_ttr,
     "ttr_by_priority": ttr_by_priority,
+    "problems_monthly": problems_monthly,
 }
+
+
+# --- offers (pre-sales proposal) -------------------------------------------------------------
+
+def offer_comparison(offers: pl.DataFrame, currency: str | None) -> go.Figure:
+    """Each offer's managed total over the spend window beside break-fix's total there.
+
+    `offers`: offer, breakfix_total, managed_total, recommended (pipelines.metrics.offers).
+    """
+    title = "Over the same months: break-fix against each offer"
+    shown = offers.filter(pl.col("managed_total").is_not_null())
+    if shown.is_empty():
+        return _empty(title, "No spend to compare the offers with")
+    names = _col(shown, "offer")
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=names, y=[float(v) for v in _col(shown, "breakfix_total")],
+        name=LABELS["breakfix"], marker_color=COLOURS["breakfix"],
+        hovertemplate=_money_hover(currency)))
+    fig.add_trace(go.Bar(
+        x=names, y=[float(v) for v in _col(shown, "managed_total")],
+        name=LABELS["managed"], marker_color=COLOURS["managed"],
+        marker_line={"width": [3 if r else 0 for r in _col(shown, "recommended")],
+                     "color": OKABE_ITO["black"]},
+        hovertemplate=_money_hover(currency)))
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, "Offer", money_title("Total cost", currency), months=False)

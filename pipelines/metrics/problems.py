@@ -592,17 +592,18 @@ def problems(
     groups = groups.select(list(_GROUP_SCHEMA)).cast(pl.Schema(_GROUP_SCHEMA)).sort(
         ["incidents", "cost", "label", "group"],
         descending=[True, True, False, False], nulls_last=True)
-    tickets = (
+    rank = groups.select("group", "label").with_row_index("rank")
+    tickets = (  # in the groups' order, then by opening
         members.filter(pl.col("part") == "t")
-        .join(groups.select("group"), on="group", how="semi")
+        .join(rank, on="group")
+        .sort(["rank", "opened_at", "client", "ticket_id"])
         .select(list(_TICKET_SCHEMA)).cast(pl.Schema(_TICKET_SCHEMA))
-        .sort(["group", "opened_at", "client", "ticket_id"])
     )
     monthly = (
         members.filter(pl.col("part") == "m")
-        .join(groups.select("group", "label"), on="group")
+        .join(rank, on="group")
+        .sort(["rank", "month"])
         .select("group", "label", "month", tickets=pl.col("incidents").cast(pl.Int64))
-        .sort(["group", "month"])
     )
     return ProblemsResult(groups, tickets, monthly)
 
@@ -753,3 +754,23 @@ def recurring_sentence(result: ProblemsResult, currency: str | None = None) -> s
     total = money(sum(costs, Decimal(0)))
     amount = f"{currency} {total:,.0f}" if currency else f"{total:,.0f}"
     return f"{n:,} {noun} came back {MIN_TICKETS} or more times and cost {amount} in labour."
+
+
+def problems_table(result: ProblemsResult) -> pl.DataFrame:
+    """The groups as the dashboard and report show them: label, tickets, clients, assets,
+    span (first - last month), hours (time to resolve), downtime hours, cost."""
+    g = result.groups
+    span = pl.concat_str(pl.col("first").dt.strftime("%b %Y"), pl.lit(" – "),
+                         pl.col("last").dt.strftime("%b %Y"))
+    return g.select(
+        "group", problem="label", tickets="incidents", clients="clients", assets="assets",
+        span=span, hours=pl.col("ttr_hours").round(1),
+        downtime_hours=pl.col("downtime_hours").round(1),
+        cost=pl.col("cost").cast(pl.Float64).round(2))
+
+
+def group_tickets(result: ProblemsResult, group: str) -> pl.DataFrame:
+    """The tickets of one group, oldest first: client, ticket, title, asset, opened, cost."""
+    return result.tickets.filter(pl.col("group") == group).select(
+        "client", ticket="ticket_id", title="title", asset="asset", opened="opened_at",
+        cost=pl.col("cost").cast(pl.Float64).round(2))
