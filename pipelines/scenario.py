@@ -30,6 +30,14 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
+# Keys whose value is a table by priority; a partial table overrides only what it names.
+SLA_DEFAULTS: dict[str, dict[str, float]] = {
+    "sla_respond_hours": {"P1": 1.0, "P2": 2.0, "P3": 4.0, "P4": 8.0, "P5": 24.0},
+    "sla_resolve_hours": {"P1": 4.0, "P2": 8.0, "P3": 24.0, "P4": 72.0, "P5": 120.0},
+}
+SLA_KEYS = tuple(SLA_DEFAULTS)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """Every scenario setting in force; the defaults are those of METRICS.md section 6."""
@@ -53,10 +61,8 @@ class Scenario:
     # and the SLA targets, stored as (priority, hours) pairs for P1..P5 (to_dict: tables).
     business_hours: str = "Mon-Fri 09:00-17:00"
     holidays: tuple[str, ...] = ()
-    sla_respond_hours: tuple[tuple[str, float], ...] = (
-        ("P1", 1.0), ("P2", 2.0), ("P3", 4.0), ("P4", 8.0), ("P5", 24.0))
-    sla_resolve_hours: tuple[tuple[str, float], ...] = (
-        ("P1", 4.0), ("P2", 8.0), ("P3", 24.0), ("P4", 72.0), ("P5", 120.0))
+    sla_respond_hours: tuple[tuple[str, float], ...] = tuple(SLA_DEFAULTS["sla_respond_hours"].items())
+    sla_resolve_hours: tuple[tuple[str, float], ...] = tuple(SLA_DEFAULTS["sla_resolve_hours"].items())
     # Section 12: the price of replacing an asset; repair spend above it is flagged (0 = off).
     replacement_cost: float = 0.0
     # The offers an MSP sells, compared side by side (pipelines/offers.py); () = this
@@ -109,8 +115,6 @@ _KINDS: dict[str, str] = {
     "sla_respond_hours": "sla", "sla_resolve_hours": "sla",
     "replacement_cost": "price", "offers": "offers",
 }
-# Keys whose value is a table by priority; a partial table overrides only what it names.
-SLA_KEYS = ("sla_respond_hours", "sla_resolve_hours")
 assert list(_KINDS) == [f.name for f in fields(Scenario)]
 
 
@@ -152,8 +156,7 @@ def _coerce(key: str, value: Any) -> Any:
     if kind == "offers":
         return parse_offers(key, value)
     if kind == "sla":
-        defaults = dict(next(f.default for f in fields(Scenario) if f.name == key))
-        return tuple({**defaults, **_sla_table(key, value)}.items())
+        return tuple({**SLA_DEFAULTS[key], **_sla_table(key, value)}.items())
     return _timezone(key, value)
 
 
@@ -298,6 +301,9 @@ def read_scenario_file(path: str | Path) -> dict[str, Any]:
         raise SettingError(f"{p}: scenario file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingError(f"{p}: not a valid TOML file ({exc})") from None
+    except UnicodeDecodeError:
+        raise SettingError(f"{p}: not a text file (TOML is UTF-8); give a scenario file of"
+                           " key = value lines, such as per_user = 150") from None
     except OSError as exc:
         raise SettingError(f"{p}: cannot read the scenario file ({exc.strerror})") from None
     nested = [k for k, v in data.items() if isinstance(v, dict) and k not in SLA_KEYS]
@@ -325,13 +331,21 @@ def apply_overrides(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
-    """`["per_user=150", "outage_priorities=P1,P2"]` -> a dict of raw strings (last one wins)."""
+    """`["per_user=150", "outage_priorities=P1,P2"]` -> a dict of raw strings.
+
+    A key given twice with different values is refused (neither would be silently dropped).
+    """
     out: dict[str, str] = {}
     for item in assignments:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise SettingError(
                 f"--set {item!r} is not key=value; write it like --set per_user=150"
+            )
+        if key.strip() in out and out[key.strip()] != value.strip():
+            raise SettingError(
+                f"--set {key.strip()} is given twice ({out[key.strip()]!r} and"
+                f" {value.strip()!r}); give it once"
             )
         out[key.strip()] = value.strip()
     return out

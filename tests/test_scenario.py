@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,9 @@ def test_defaults_are_those_of_section_6() -> None:
         "users_affected_default": 1, "managed_reduction": 0.0,
         "outage_priorities": ["P1", "P2"], "recurrence_days": 30, "include_parts": False,
         "timezone": "UTC", "exclude_spend": [],
+        "business_hours": "Mon-Fri 09:00-17:00", "holidays": [],
+        "sla_respond_hours": {"P1": 1.0, "P2": 2.0, "P3": 4.0, "P4": 8.0, "P5": 24.0},
+        "sla_resolve_hours": {"P1": 4.0, "P2": 8.0, "P3": 24.0, "P4": 72.0, "P5": 120.0},
     }
 
 
@@ -42,10 +46,9 @@ def test_cli_strings_are_coerced() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
+        # Every key in the order of the dataclass (more keys join as sections add them).
         ({"per_usr": 150}, ("unknown scenario key 'per_usr' (did you mean 'per_user'?); known keys: "
-         "per_user, users, per_device, devices, flat_monthly, onboarding_fee, hourly_rate, "
-         "cost_per_user_hour, users_affected_default, managed_reduction, outage_priorities, "
-         "recurrence_days, include_parts, timezone, exclude_spend")),
+         + ", ".join(f.name for f in fields(Scenario)))),
         ({"per_user": -1}, "scenario key 'per_user' must be a number >= 0, not -1"),
         ({"onboarding_fee": "-5"}, "scenario key 'onboarding_fee' must be a number >= 0, not '-5'"),
         ({"devices": -2}, "scenario key 'devices' must be a whole number >= 0, not -2"),

@@ -30,9 +30,9 @@ from pipelines.metrics import checks as evidence
 from pipelines.metrics import problems
 from pipelines.metrics.downtime import downtime
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
-from pipelines.metrics.spend import SpendResult, spend, spend_currency
 from pipelines.metrics.predictability import predictability_json, predictability_of
 from pipelines.metrics.service import service_json, service_levels
+from pipelines.metrics.spend import SpendResult, spend, spend_currency
 from pipelines.metrics.ttr import time_to_resolve
 from pipelines.scenario import Scenario
 
