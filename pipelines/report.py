@@ -42,7 +42,7 @@ import plotly.io as pio
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from pipelines import __version__, charts, metrics, store, workspace
+from pipelines import __version__, charts, metrics, present, store, workspace
 from pipelines import dashboard_data as data
 from pipelines.errors import BreakevenError, SettingError
 from pipelines.scenario import Scenario
@@ -257,10 +257,7 @@ def e(value: Any) -> str:
 
 
 def _money(value: float | None, currency: str | None, decimals: int = 0) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:,.{decimals}f}"
-    return f"{currency} {text}" if currency else text
+    return present.money(value, currency, decimals)
 
 
 def _n(count: int, one: str, many: str) -> str:
@@ -269,14 +266,11 @@ def _n(count: int, one: str, many: str) -> str:
 
 
 def _hours(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f} h"
+    return present.hours(value)
 
 
 def _month(value: Any) -> str:
-    if value is None:
-        return "never"
-    d = data.month_date(value) if isinstance(value, str) else value
-    return f"{d:%b %Y}" if d else "never"
+    return present.month(value)
 
 
 def _escape_labels(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
@@ -314,15 +308,16 @@ def html_from(r: ReportData, layout: Layout = "screen") -> str:
     s = r.summary
     title = f"IT support: break-fix or managed? {r.workspace}"
     if s.empty:
-        body = (f'<section class="verdict"><p>{e(s.verdict)}</p></section>'
+        body = (f'<section class="verdict"><p>{e(s.verdict)}</p>{_checks_html(r)}</section>'
                 + _scenario_section(r) + _quality_section(r))
     else:
         body = "".join([
             (f'<section class="verdict" id="verdict"><h2>Verdict</h2><p>{e(s.verdict)}</p>'
-             "</section>"),
+             f"{_checks_html(r)}</section>"),
             _headlines(r),
             _spend_section(r, chart),
             _downtime_section(r, chart),
+            _problems_section(r),
             _ttr_section(r, chart),
             _scenario_section(r),
             _quality_section(r),
@@ -357,6 +352,14 @@ def _subtitle(r: ReportData) -> str:
     return " · ".join(e(p) for p in parts)
 
 
+def _checks_html(r: ReportData) -> str:
+    """The evidence checks beside the verdict: what blocks it, then its caveats."""
+    items = [f'<li class="check {e(c["level"])}"><strong>'
+             f'{"No verdict" if c["level"] == "block" else "Caveat"}:</strong> {e(c["message"])}</li>'
+             for c in r.summary.blocks + r.summary.warnings]
+    return f'<ul class="checks">{"".join(items)}</ul>' if items else ""
+
+
 def _card(label: str, value: str, note: str = "") -> str:
     return (f'<div class="card"><div class="label">{e(label)}</div>'
             f'<div class="value">{e(value)}</div>'
@@ -367,12 +370,13 @@ def _headlines(r: ReportData) -> str:
     s, cur = r.summary, r.summary.currency
     ttm = s.last_ttm or {}
     share = s.recurring_share
+    priced = s.spend.get("source") is not None  # without spend data no month is "never"
     cards = [
         _card("Break-even price per user", _money(s.spend["break_even_price_per_user"], cur, 2),
               "per user per month; a contract below it would have cost less"),
-        _card("Cumulative crossover", _month(s.cumulative_crossover),
+        _card("Cumulative crossover", _month(s.cumulative_crossover) if priced else "n/a",
               "first month total break-fix passed the contract's total"),
-        _card("Run-rate crossover", _month(s.run_rate_crossover),
+        _card("Run-rate crossover", _month(s.run_rate_crossover) if priced else "n/a",
               "from then on, 12 months of break-fix cost more than 12 of the contract"),
         _card("Break-fix vs managed, total", _money(s.spend["breakfix_total"], cur),
               f"{_money(s.spend['managed_total'], cur)} managed"),
@@ -393,8 +397,15 @@ def _headlines(r: ReportData) -> str:
 
 def _spend_section(r: ReportData, chart: _Charts) -> str:
     s, cur, m = r.summary, r.summary.currency, r.summary.spend_monthly
+    if s.spend["source"] is None:
+        return ('<section id="spend"><h2>Spend: break-fix against the managed contract</h2>'
+                '<p class="caption">No spend data: no invoices, and no ticket has a billed'
+                " amount or time worked.</p></section>")
     source = SPEND_SOURCES.get(s.spend["source"], s.spend["source"])
-    note = f"Break-fix spend from {source}."
+    sw = s.spend.get("window") or {}
+    note = (f"Break-fix spend from {source}, compared over"
+            f" {present.months_span(sw.get('start'), sw.get('end'))} (the months the spend"
+            " data covers).")
     if not cur:
         note += " Amounts are shown without a currency (invoices use several, or none is given)."
     return (
@@ -421,6 +432,29 @@ def _downtime_section(r: ReportData, chart: _Charts) -> str:
         + chart(charts.monthly_downtime(s.downtime_monthly), "monthly_downtime")
         + chart(charts.top_recurring(top), "top_recurring")
         + chart(charts.downtime_calendar(r.downtime_by_day), "downtime_calendar")
+        + "</section>"
+    )
+
+
+def _problems_section(r: ReportData) -> str:
+    """Problems that kept coming back: the pre-sales sentence and the top groups' cost."""
+    from pipelines.metrics.problems import TOP, sentence
+
+    groups = r.summary.raw.get("problems") or []
+    cur = r.summary.currency
+    rows = [[g["label"], f"{g['incidents']:,}", f"{g['clients']:,}", f"{g['assets']:,}",
+             f"{_month(g['first'])} – {_month(g['last'])}", _hours(g["ttr_hours"]),
+             _money(g["cost"], cur)] for g in groups[:10]]
+    text = sentence(len(groups), [g["cost"] for g in groups], cur, at_least=len(groups) >= TOP)
+    note = ("Tickets whose titles describe the same problem (reply prefixes, ids, names and"
+            " numbers set aside); cost is each ticket's billed amount, else its labour hours at"
+            f" the scenario's hourly rate. The {min(10, len(groups))} with the most tickets:")
+    return (
+        '<section id="problems"><h2>Problems that kept coming back</h2>'
+        f"<p><strong>{e(text)}</strong></p>"
+        + (f'<p class="caption">{e(note)}</p>' + _table(
+            ["Problem", "Tickets", "Clients", "Assets", "First – last", "Time to resolve",
+             "Cost"], rows, numeric=(1, 2, 3, 5, 6)) if groups else "")
         + "</section>"
     )
 
@@ -529,7 +563,8 @@ def _quality_section(r: ReportData) -> str:
 
 def _warnings(r: ReportData) -> list[str]:
     s = r.summary
-    out = []
+    out = [f"{'No verdict' if c['level'] == 'block' else 'Caveat'} ({c['id']}): {c['message']}"
+           for c in s.blocks + s.warnings]
     if not s.empty:
         inc = s.incidents
         if inc.get("warnings"):
@@ -570,6 +605,8 @@ h3 { font-size: 16px; margin: 22px 0 6px; }
 .verdict h2 { border: 0; margin: 0 0 4px; padding: 0; font-size: 15px; text-transform: uppercase;
               letter-spacing: .05em; color: var(--warm); }
 .verdict p { font-size: 19px; font-weight: 600; margin: 0; }
+.verdict ul.checks { margin: 10px 0 0; padding-left: 20px; font-size: 14px; }
+.verdict li.check.block { color: #8a1c00; }
 .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px;
         padding: 10px 14px; break-inside: avoid; }

@@ -741,19 +741,26 @@ def assets_json(result: AssetsResult) -> dict[str, Any]:
 
 def recurring_sentence(result: ProblemsResult, currency: str | None = None) -> str:
     """'12 problems came back 3 or more times and cost 18,400 in labour.'"""
+    return sentence(result.groups.height, result.groups["cost"].to_list(), currency)
+
+
+def sentence(groups: int, costs: Sequence[Any], currency: str | None = None, *,
+             at_least: bool = False) -> str:
+    """The pre-sales sentence for `groups` groups whose costs (None: no data) are `costs`;
+    `at_least` when the list holds only the first groups (the JSON's top 20)."""
     from pipelines.metrics.summary import money
 
-    n = result.groups.height
-    if n == 0:
+    if groups == 0:
         return "No problem came back 3 or more times in the chosen window."
-    costs = [c for c in result.groups["cost"].to_list() if c is not None]
-    noun = "problem" if n == 1 else "problems"
-    if not costs:
-        return (f"{n:,} {noun} came back {MIN_TICKETS} or more times; the tickets carry no"
-                " billed amounts or labour hours to price them.")
-    total = money(sum(costs, Decimal(0)))
+    priced = [Decimal(str(c)) for c in costs if c is not None]
+    many = f"{'at least ' if at_least else ''}{groups:,} problem{'' if groups == 1 else 's'}"
+    head = f"{many[0].upper()}{many[1:]} came back {MIN_TICKETS} or more times"
+    if not priced:
+        return (f"{head}; the tickets carry no billed amounts or labour hours to put a"
+                " price on them.")
+    total = money(sum(priced, Decimal(0)))
     amount = f"{currency} {total:,.0f}" if currency else f"{total:,.0f}"
-    return f"{n:,} {noun} came back {MIN_TICKETS} or more times and cost {amount} in labour."
+    return f"{head} and cost {amount} in labour."
 
 
 def problems_table(result: ProblemsResult) -> pl.DataFrame:
