@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules with more commands; each appends `register(add)` functions to EXTRA_COMMANDS.
 COMMAND_MODULES = ["pipelines.cli_metrics", "pipelines.cli_app", "pipelines.cli_refresh",
                    "pipelines.cli_kinds", "pipelines.cli_export", "pipelines.cli_workspace",
-                   "pipelines.cli_problems"]
+                   "pipelines.cli_problems", "pipelines.cli_portfolio"]
 EXTRA_COMMANDS: list[Callable[[Callable[..., argparse.ArgumentParser]], None]] = []
 
 
