@@ -701,6 +701,11 @@ class _Reader:
             invoice_id = pl.select(pl.coalesce(invoice_id, keys)).to_series().alias("invoice_id")
             self.notes.append(f"{int(missing_id.sum()):,} lines have no invoice number: each is"
                               " keyed by its date, client, description and amount")
+        for col in self._present(profile.subtract.get("amount", ())):  # Stripe's refunds
+            less = parse.parse_money(self._text(col), self.decimal_comma)
+            self._flag(_unreadable(self._text(col), less), f"'{col}' is '{{}}', not an amount",
+                       self._text(col))
+            amount = (amount - less.fill_null(0)).alias("amount")
         tax = self.numbers("tax", money=True)
         negate = self._negate_mask(profile.negate_when)
         if negate is not None:

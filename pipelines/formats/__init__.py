@@ -33,7 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError, SettingError
+from pipelines.errors import FIX_MAPPING, InputError, SettingError
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 USER_PROFILE_DIR = "profiles"  # under the data directory: <data-dir>/profiles/*.toml
@@ -152,6 +152,9 @@ class Profile:
     naive_timezone: str | None = None
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     negate_when: dict[str, Any] = field(default_factory=dict)
+    # Columns taken off a field, e.g. Stripe's `subtract = { amount = ["Amount Refunded"] }`:
+    # a charge's amount net of what was refunded (an empty cell takes off nothing).
+    subtract: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Rows that are not data (report totals, section headers): each rule names a column, a
     # regex and the reason the row is listed in rejects; `carry = "field"` also carries the
     # matched value down to the rows below it as that field (a section's customer name).
@@ -161,6 +164,7 @@ class Profile:
     def rule_columns(self) -> tuple[str, ...]:
         """Headers that rules (skip_rows_where, negate_when) read besides the mapped columns."""
         cols = [c for rule in self.skip_rows_where for c in _as_tuple(rule.get("column", ()))]
+        cols += [c for sources in self.subtract.values() for c in sources]
         return tuple(cols) + _as_tuple(self.negate_when.get("column", ()))
 
     def matches(self, headers: list[str]) -> bool:
@@ -205,7 +209,7 @@ def _as_rules(v: Any) -> tuple[dict[str, Any], ...]:
 
 _PROFILE_KEYS = {"name", "title", "kind", "columns", "signature", "generic", "date_order",
                  "updated", "naive_timezone", "values", "negate_when", "skip_rows_where",
-                 "notes"}
+                 "subtract", "notes"}
 
 
 def load_profile(path: Path) -> Profile:
@@ -268,6 +272,7 @@ def load_profile(path: Path) -> Profile:
             generic=raw.get("generic", False), date_order=raw.get("date_order"),
             updated=_as_tuple(raw.get("updated", ())), naive_timezone=raw.get("naive_timezone"),
             values=values, negate_when=raw.get("negate_when", {}),
+            subtract={k: _as_tuple(v) for k, v in raw.get("subtract", {}).items()},
             skip_rows_where=_as_rules(raw.get("skip_rows_where", ())), notes=raw.get("notes", ""),
         )
     except (RuntimeError, re.error, TypeError, AttributeError) as exc:
@@ -534,18 +539,20 @@ def detect(
     if not scored:
         if map_error:
             raise map_error
-        raise InputError(_unrecognised(file_name, headers, kind))
+        raise _unrecognised(file_name, headers, kind)
     ok, _, _, _, _, p, mapping, how = max(scored, key=lambda t: t[:5])
     if not ok:
         missing = missing_required(p.kind, mapping)
         if format_name or user_map or any(s[3] >= 2 for s in scored):
+            problem = (f"{file_name}: read as {p.title}, but no column gives "
+                       + " or ".join(missing) + f" (columns: {', '.join(headers)})")
             raise InputError(
                 f"{file_name}: read as {p.title}, but no column gives "
                 + " or ".join(missing)
                 + "; name it with --map " + " --map ".join(f"{m}=HEADER" for m in missing)
-                + f" (columns: {', '.join(headers)})"
+                + f" (columns: {', '.join(headers)})", fix=FIX_MAPPING, problem=problem
             )
-        raise InputError(_unrecognised(file_name, headers, kind))
+        raise _unrecognised(file_name, headers, kind)
     used = {s.header for sources in mapping.values() for s in sources}
     rule_cols = {norm(c) for c in p.rule_columns()}
     ignored = [h for h in headers if h not in used and norm(h) not in rule_cols]
@@ -554,11 +561,13 @@ def detect(
     return Detection(p.kind, p, mapping, ignored, how, evidence, resembles)
 
 
-def _unrecognised(file_name: str, headers: list[str], kind: str | None) -> str:
+def _unrecognised(file_name: str, headers: list[str], kind: str | None) -> InputError:
     shown = ", ".join(headers[:12]) + (", ..." if len(headers) > 12 else "")
     what = kind or "tickets or invoices"
-    return (
-        f"{file_name}: no recognisable {what} columns (found: {shown}); name them with"
+    problem = f"{file_name}: no recognisable {what} columns (found: {shown})"
+    return InputError(
+        f"{problem}; name them with"
         " --map ticket_id=HEADER --map opened_at=HEADER (tickets) or --map invoice_date=HEADER"
-        " --map amount=HEADER (invoices), or pick --format (see: breakeven formats)"
+        " --map amount=HEADER (invoices), or pick --format (see: breakeven formats)",
+        fix=FIX_MAPPING, problem=problem,
     )
