@@ -235,9 +235,9 @@ def test_assets_endpoints_and_rhem(con: duckdb.DuckDBPyConnection) -> None:
     assert (result.endpoints, round(result.rhem or 0, 2)) == (3, 0.72)
     assert result.top.select("client", "asset", "incidents", "labour_hours", "cost",
                              "downtime_hours").rows() == [
-        ("acme", "PC-2", 1, 2.0, Decimal("200"), 4.0),
-        ("acme", "PC-1", 2, None, Decimal("80"), 0.0),
-        ("beta", "PC-1", 1, 1.0, Decimal("50"), 0.5),
+        ("acme", "PC-2", 1, 2.0, Decimal(200), 4.0),
+        ("acme", "PC-1", 2, None, Decimal(80), 0.0),
+        ("beta", "PC-1", 1, 1.0, Decimal(50), 0.5),
     ]
     assert round(assets(con, Scenario(hourly_rate=100, devices=10)).rhem or 0, 2) == 0.22
     assert past_replacement(result.top, 100)["asset"].to_list() == ["PC-2"]
