@@ -1,0 +1,185 @@
+"""Response times, business-time TTR and the SLA replay (METRICS.md section 10), end to end:
+a generic ticket CSV loaded by the real CLI, figures read from `metrics --json`.
+
+The eight tickets (UTC workspace, default schedule Mon-Fri 09:00-17:00, default targets
+respond P1 1 / P2 2 / P3 4 h, resolve P1 4 / P2 8 / P3 24 h); week of Mon 4 Mar 2024:
+
+| # | pri | opened | responded | resolved | resp cal / bus | ttr cal / bus |
+|---|-----|--------|-----------|----------|----------------|---------------|
+| 1 | P1 | Mon 09:00 | Mon 09:30 | Mon 12:00 | 0.5 / 0.5 | 3 / 3 |
+| 2 | P1 | Mon 16:00 | Mon 18:00 | Tue 11:00 | 2 / 1 (= target: no breach) | 19 / 1+2 = 3 |
+| 3 | P2 | Fri 16:00 | Mon 09:30 | Mon 15:00 | 65.5 / 1+0.5 = 1.5 | 71 / 1+6 = 7 |
+| 4 | P2 | Sat 10:00 | Sat 10:05 | Mon 17:30 | 1/12 / 0 | 55.5 / 8 (= target) |
+| 5 | P3 | Tue 10:00 | Tue 15:00 | Thu 10:00 | 5 / 5 (> 4: breach) | 48 / 7+8+1 = 16 |
+| 6 | P3 | Wed 09:00 | - | Mon 10:00 | - | 121 / 8+8+8+1 = 25 (> 24: breach) |
+| 7 | P4 | Mon 08:00 | Mon 07:00 (before opening: not timed) | open | - | - |
+| 8 | - | Tue 09:00 | Tue 10:00 | Tue 11:00 | 1 / 1 | 2 / 2 |
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+
+CSV = """Ticket Number,Priority,Created,First Response,Resolved
+T1,P1,2024-03-04 09:00,2024-03-04 09:30,2024-03-04 12:00
+T2,P1,2024-03-04 16:00,2024-03-04 18:00,2024-03-05 11:00
+T3,P2,2024-03-08 16:00,2024-03-11 09:30,2024-03-11 15:00
+T4,P2,2024-03-09 10:00,2024-03-09 10:05,2024-03-11 17:30
+T5,P3,2024-03-05 10:00,2024-03-05 15:00,2024-03-07 10:00
+T6,P3,2024-03-06 09:00,,2024-03-11 10:00
+T7,P4,2024-03-04 08:00,2024-03-04 07:00,
+T8,,2024-03-05 09:00,2024-03-05 10:00,2024-03-05 11:00
+"""
+
+
+def metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+    capsys.readouterr()
+    assert main(["metrics", "-w", "svc", "--json", "--data-dir", str(tmp_path), *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text(CSV, encoding="utf-8")
+    assert main(["ingest", str(tickets), "-w", "svc", "--data-dir", str(tmp_path)]) == 0
+    return tmp_path
+
+
+def test_response_statistics(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Timed responses (calendar hours): 0.5, 2, 65.5, 1/12, 5, 1 -> count 6, mean
+    74.0833/6 = 12.35; sorted 1/12, 0.5, 1, 2, 5, 65.5: median (h = 2.5) 1.5, p90 (h = 4.5)
+    5 + 0.5 x 60.5 = 35.25. P1 (0.5, 2): median 1.25, p90 0.5 + 0.9 x 1.5 = 1.85; P2 (1/12,
+    65.5): median 32.79, p90 1/12 + 0.9 x 65.4167 = 58.96; P3: 5; unknown (ticket 8): 1."""
+    out = metrics(loaded, capsys)
+    r = out["response"]
+    assert (r["count"], r["mean_hours"], r["median_hours"], r["p90_hours"]) == (6, 12.35, 1.5, 35.25)
+    assert r["by_priority"] == {
+        "P1": {"count": 2, "median_hours": 1.25, "p90_hours": 1.85},
+        "P2": {"count": 2, "median_hours": 32.79, "p90_hours": 58.96},
+        "P3": {"count": 1, "median_hours": 5.0, "p90_hours": 5.0},
+        "P4": {"count": 0, "median_hours": None, "p90_hours": None},
+        "P5": {"count": 0, "median_hours": None, "p90_hours": None},
+        "unknown": {"count": 1, "median_hours": 1.0, "p90_hours": 1.0},
+    }
+
+
+def test_ttr_business(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Business TTR of the 7 resolved tickets: 3, 3, 7, 8, 16, 25, 2 -> mean 64/7 = 9.14;
+    sorted 2, 3, 3, 7, 8, 16, 25: median 7, p90 (h = 5.4) 16 + 0.4 x 9 = 19.6."""
+    out = metrics(loaded, capsys)
+    assert out["ttr_business"] == {"count": 7, "mean_hours": 9.14, "median_hours": 7.0,
+                                   "p90_hours": 19.6}
+    assert out["ttr"]["count"] == 7  # the same tickets, in calendar time
+
+
+def test_sla_replay(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Respond: P1 2 timed, 0 breached (ticket 2 is exactly 1 h); P2 2, 0; P3 1, 1 (ticket 5,
+    5 h > 4). Resolve: P1 2, 0; P2 2, 0 (ticket 4 exactly 8 h); P3 2, 1 (ticket 6, 25 h >
+    24). Pooled resolve: 1 of 6 = 16.67%. Ticket 8 has no priority: no SLA."""
+    sla = metrics(loaded, capsys)["sla"]
+    none = {"timed": 0, "breached": 0, "breach_pct": None}
+    assert sla["respond"] == {
+        "P1": {"timed": 2, "breached": 0, "breach_pct": 0.0},
+        "P2": {"timed": 2, "breached": 0, "breach_pct": 0.0},
+        "P3": {"timed": 1, "breached": 1, "breach_pct": 100.0},
+        "P4": none, "P5": none,
+    }
+    assert sla["resolve"] == {
+        "P1": {"timed": 2, "breached": 0, "breach_pct": 0.0},
+        "P2": {"timed": 2, "breached": 0, "breach_pct": 0.0},
+        "P3": {"timed": 2, "breached": 1, "breach_pct": 50.0},
+        "P4": none, "P5": none,
+    }
+    assert sla["resolve_breach_pct"] == 16.67
+
+
+def test_partial_sla_table_and_holiday(loaded: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario file naming only P2's resolve target (7.5 h) keeps P1's 4 h and P3's 24 h:
+    ticket 4 (8 h) now breaches, 2 of 6 = 33.33%. Mon 11 Mar as a holiday: ticket 3 resolves
+    in 1 h, ticket 4 in 0 h, ticket 6 in 24 h (not > 24): P2 0 and P3 0 breaches."""
+    file = tmp_path / "sla.toml"
+    file.write_text("[sla_resolve_hours]\nP2 = 7.5\n", encoding="utf-8")
+    out = metrics(loaded, capsys, "--scenario", str(file))
+    assert out["scenario"]["sla_resolve_hours"] == {"P1": 4.0, "P2": 7.5, "P3": 24.0,
+                                                    "P4": 72.0, "P5": 120.0}
+    assert out["sla"]["resolve"]["P2"] == {"timed": 2, "breached": 1, "breach_pct": 50.0}
+    assert out["sla"]["resolve_breach_pct"] == 33.33
+    file.write_text('holidays = [2024-03-11]\n', encoding="utf-8")
+    out = metrics(loaded, capsys, "--scenario", str(file))
+    assert out["scenario"]["holidays"] == ["2024-03-11"]
+    assert [out["sla"]["resolve"][p]["breached"] for p in ("P2", "P3")] == [0, 0]
+
+
+def test_stored_scenario_keys_and_refusals(loaded: Path, capsys: pytest.CaptureFixture[str]
+                                           ) -> None:
+    """`scenario --set` stores the schedule and a partial target table; a bad one is one line
+    naming the key."""
+    d = str(loaded)
+    assert main(["scenario", "-w", "svc", "--data-dir", d, "--set",
+                 "business_hours=Mon-Sun 00:00-24:00", "--set", "sla_respond_hours=P3=6"]) == 0
+    out = metrics(loaded, capsys)
+    assert out["scenario"]["business_hours"] == "Mon-Sun 00:00-24:00"
+    assert out["scenario"]["sla_respond_hours"]["P3"] == 6.0
+    assert out["scenario"]["sla_respond_hours"]["P1"] == 1.0
+    # Round the clock, business time is calendar time.
+    assert out["ttr_business"]["mean_hours"] == out["ttr"]["mean_hours"]
+    capsys.readouterr()
+    assert main(["scenario", "-w", "svc", "--data-dir", d, "--set",
+                 "sla_resolve_hours=P9=4"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "breakeven: error: scenario key 'sla_resolve_hours': 'P9' is not a priority;"
+        " use P1, P2, P3, P4 or P5")
+    assert main(["scenario", "-w", "svc", "--data-dir", d, "--set",
+                 "sla_respond_hours=P1=-2"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "breakeven: error: scenario key 'sla_respond_hours.P1' must be a number of hours"
+        " above 0, not '-2'")
+
+
+def test_no_response_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file without a first-response column: response counts 0 with null statistics, the
+    respond replay times nothing; resolution is still replayed."""
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("Ticket Number,Priority,Created,Resolved\n"
+                       "A1,P1,2024-03-04 09:00,2024-03-04 15:00\n", encoding="utf-8")
+    assert main(["ingest", str(tickets), "-w", "svc", "--data-dir", str(tmp_path)]) == 0
+    out = metrics(tmp_path, capsys)
+    assert out["response"]["count"] == 0 and out["response"]["median_hours"] is None
+    assert out["sla"]["respond"]["P1"] == {"timed": 0, "breached": 0, "breach_pct": None}
+    assert out["sla"]["resolve"]["P1"] == {"timed": 1, "breached": 1, "breach_pct": 100.0}
+
+
+DATA = Path(__file__).parent / "data" / "formats"
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        # Zendesk: "First reply time in minutes" after "Created at" (ticket 101: 09:15 + 5 min,
+        # 102: 16:02 + 30 min); ticket 103 has no reply yet.
+        ("zendesk__tickets.csv", [("101", "2024-03-05 09:20:00+00"),
+                                  ("102", "2024-03-14 16:32:00+00"), ("103", None)]),
+        # Freshdesk: the "Initial response time" timestamp (not "First response time (in hrs)",
+        # which counts Freshdesk's business hours).
+        ("freshdesk__tickets.csv", [("3101", "2024-06-03 09:30:02+00"),
+                                    ("3102", "2024-06-12 16:25:00+00"), ("3103", None)]),
+    ],
+)
+def test_responded_at_from_tool_exports(tmp_path: Path, file: str,
+                                        expected: list[tuple[str, str | None]]) -> None:
+    import duckdb
+
+    assert main(["ingest", str(DATA / file), "-w", "t", "--data-dir", str(tmp_path)]) == 0
+    con = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT ticket_id, strftime(responded_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') || '+00'"
+        " FROM incidents ORDER BY ticket_id LIMIT 3").fetchall()
+    con.close()
+    assert rows == expected
