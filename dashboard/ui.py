@@ -20,6 +20,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines import dashboard_data as data
+from pipelines import present
 from pipelines.csv_export import csv_bytes
 from pipelines.errors import BreakevenError
 from pipelines.scenario import Scenario
@@ -99,6 +100,12 @@ def _downtime_view(key: tuple[Any, ...], timezone: str, outage_priorities: tuple
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def _service_view(key: tuple[Any, ...], settings: tuple[Any, ...], filters: data.Filters,
+                  _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> Any:
+    return data.service_view(_con, _scenario, filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def months_and_clients(key: tuple[Any, ...], timezone: str, _scenario: Scenario,
                        _con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
     """The months and clients the filters offer, for `key` = (data dir, workspace, version)."""
@@ -115,6 +122,16 @@ def ttr_view(ctx: Context) -> data.TTRView:
     """The time-to-resolve figures; cached by the settings they depend on (not the price)."""
     assert ctx.con is not None
     return _ttr_view(_key(ctx), ctx.scenario.timezone, ctx.filters, ctx.scenario, ctx.con)
+
+
+def service_view(ctx: Context) -> Any:
+    """Response, business-time TTR and the SLA replay (a metrics.ServiceResult); cached by
+    the settings they depend on: zone, business hours, holidays, SLA targets."""
+    assert ctx.con is not None
+    sc = ctx.scenario
+    settings = (sc.timezone, sc.business_hours, sc.holidays, sc.sla_respond_hours,
+                sc.sla_resolve_hours)
+    return _service_view(_key(ctx), settings, ctx.filters, sc, ctx.con)
 
 
 def downtime_view(ctx: Context) -> data.DowntimeView:
@@ -143,40 +160,42 @@ def show_table(frame: pl.DataFrame, key: str, **kwargs: Any) -> None:
         key=f"csv_{key}", icon=":material/download:", on_click="ignore")
 
 
+# The page that explains each topic of an evidence check (pipelines.metrics.checks.TOPICS).
+TOPIC_PAGES = {"spend": ("views/spend.py", "Spend"), "downtime": ("views/downtime.py", "Downtime"),
+               "time_to_resolve": ("views/time_to_resolve.py", "Time to resolve"),
+               "data": ("views/data.py", "Data")}
+
+
+def show_checks(checks: list[dict[str, Any]], *, link: bool = True) -> None:
+    """Each check as a warning (or an error for a block), with a link to the page that
+    explains it unless that is the page shown (`link=False`)."""
+    for c in checks:
+        box = st.error if c["level"] == "block" else st.warning
+        box(c["message"], icon=":material/block:" if c["level"] == "block"
+            else ":material/warning:")
+        page, title = TOPIC_PAGES.get(c.get("topic", "data"), TOPIC_PAGES["data"])
+        if link:
+            st.page_link(page, label=f"More on the {title} page", icon=":material/arrow_forward:")
+
+
 def show_error(exc: BreakevenError) -> None:
     """A BreakevenError as the CLI words it, without a traceback."""
     st.error(str(exc), icon=":material/error:")
 
 
 def money(value: float | None, currency: str | None, decimals: int = 0) -> str:
-    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'.
-
-    Short enough for a headline tile at 1400 px (4 tiles a row): from a million on, in
-    millions with one decimal ('GBP 44.8M'); from 100,000 on, without decimals.
-    """
-    if value is None:
-        return "n/a"
-    if abs(value) >= 1_000_000:
-        text = f"{value / 1_000_000:,.1f}M"
-    else:
-        text = f"{value:,.{decimals if abs(value) < 100_000 else 0}f}"
-    return f"{currency} {text}" if currency else text
+    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'."""
+    return present.money(value, currency, decimals)
 
 
 def hours(value: float | None) -> str:
-    """12.345 -> '12.3 h', 134045.0 -> '134,045 h'; None -> 'n/a'."""
-    if value is None:
-        return "n/a"
-    return f"{value:,.{1 if abs(value) < 10_000 else 0}f} h"
+    """12.345 -> '12.3 h'; None -> 'n/a'."""
+    return present.hours(value)
 
 
 def month_label(month: Any) -> str:
     """date(2024, 3, 1) or '2024-03' -> 'Mar 2024'; None -> 'never'."""
-    if month is None:
-        return "never"
-    if isinstance(month, str):
-        month = data.month_date(month)
-    return f"{month:%b %Y}"
+    return present.month(month)
 
 
 def short_id(text: str) -> str:

@@ -77,6 +77,23 @@ class Summary:
         return self.raw["spend"]
 
     @property
+    def checks(self) -> list[dict[str, Any]]:
+        """The evidence checks that fired (METRICS.md section 8), each with its `topic`:
+        the page that explains it (spend, downtime, time_to_resolve or data)."""
+        return [{**c, "topic": metrics.checks.TOPICS.get(c["id"], "data")}
+                for c in self.raw.get("checks") or []]
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """The checks that leave no verdict."""
+        return [c for c in self.checks if c["level"] == "block"]
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """The checks that put a caveat beside the verdict."""
+        return [c for c in self.checks if c["level"] != "block"]
+
+    @property
     def cumulative_crossover(self) -> date | None:
         return month_date(self.spend.get("cumulative_crossover"))
 
@@ -143,6 +160,16 @@ def ttr_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
         counts = metrics.incident_counts(con, scenario, facts=f)
         ttr = metrics.time_to_resolve(con, scenario, filters, facts=f)
     return TTRView(ttr.stats, counts, ttr.monthly, ttr.by_priority, ttr.by_category)
+
+
+def service_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
+                 filters: Filters) -> metrics.ServiceResult:
+    """The Service levels page: response, business-time TTR and the SLA replay, with the
+    per-priority calendar and business-hours quantiles (METRICS.md section 10).
+
+    Depends on the time zone, business hours, holidays and SLA targets only (and filters).
+    """
+    return metrics.service_levels(con, scenario, filters, detail=True)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Overview: the verdict, the headline figures, and the cumulative cost chart."""
+"""Overview: the verdict (or what is missing for one) and its caveats, the headline
+figures, and the cumulative cost chart."""
 
 import streamlit as st
 
@@ -9,8 +10,16 @@ ctx = ui.context()
 st.title("Overview" + (f": {ctx.workspace}" if ctx.workspace else ""))
 if ui.require_data(ctx):
     s = ui.summary(ctx)
+    # A block check replaces the verdict by what is missing and how to add it; warnings
+    # sit under the verdict and link to the page that explains them.
     with st.container(key="verdict", border=True):
         st.markdown(f"#### {s.verdict}")
+        for check in s.blocks:
+            st.markdown(check["message"])
+        if s.blocks:
+            st.page_link("views/data.py", label="Load exports on the Data page",
+                         icon=":material/upload_file:")
+    ui.show_checks(s.warnings)
     cur = s.currency
     ttm = s.last_ttm or {}
     share = s.recurring_share
@@ -34,9 +43,10 @@ if ui.require_data(ctx):
     row2[2].metric("Managed contract, last 12 months", ui.money(ttm.get("ttm_managed"), cur),
                    border=True, help=f"{ui.money(s.spend['monthly_fee'], cur)} a month"
                                      " under the scenario in the sidebar.")
-    fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur)
-    ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
-                                              "cumulative_managed"), "overview_cumulative")
+    if not s.spend_monthly.is_empty():
+        fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur)
+        ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
+                                                  "cumulative_managed"), "overview_cumulative")
     # The same report `breakeven report` writes; built only when clicked, on its own
     # short connection (this rerun's connection is closed by then).
     st.download_button(

@@ -1,26 +1,39 @@
-"""Spend: cumulative and trailing-12-month break-fix vs managed cost, and the break-even."""
+"""Spend: break-fix vs managed cost over the months the spend data covers, the break-even,
+and the largest break-fix lines, any of which can be left out with a click.
+
+Sections, top to bottom (each a function, so later panels slot in between): the spend
+checks, the headline tiles, the three cost charts, the largest lines.
+"""
 
 import streamlit as st
 
 from dashboard import ui
-from pipelines import charts
+from pipelines import charts, metrics, present
+from pipelines import dashboard_data as data
+from pipelines.dashboard_data import Summary
+from pipelines.scenario import Scenario, save_scenario
 
-ctx = ui.context()
-st.title("Spend")
-if ui.require_data(ctx):
-    s = ui.summary(ctx)
-    cur = s.currency
-    source = {"invoices": "invoice lines (labour and other)",
-              "billed_amount": "tickets' billed amounts",
-              "labour_hours": "tickets' labour hours x hourly rate"}.get(s.spend["source"], "")
-    st.caption(f"Break-fix spend from {source}." + ("" if cur else
+SOURCES = {"invoices": "invoice lines (labour and other)",
+           "billed_amount": "tickets' billed amounts",
+           "labour_hours": "tickets' labour hours x hourly rate"}
+
+
+def headline(s: Summary, cur: str | None) -> None:
+    sw = s.spend.get("window") or {}
+    excluded = s.spend.get("excluded") or {}
+    left_out = (f" {present.count(excluded['lines'], 'line')}"
+                f" ({present.money(excluded['amount'], cur)}) left out by your exclusions."
+                if excluded.get("lines") else "")
+    st.caption(f"Break-fix spend from {SOURCES.get(s.spend['source'], '')}, compared over"
+               f" {present.months_span(sw.get('start'), sw.get('end'))}: the months the spend"
+               " data covers." + left_out + ("" if cur else
                " Invoices are in several currencies (or none is given): amounts are shown"
                " without one."))
     cols = st.columns(4)
     cols[0].metric("Break-even price per user",
                    ui.money(s.spend["break_even_price_per_user"], cur, 2), border=True,
                    help="Per user per month. A managed contract priced below this would have cost"
-                        " less over the selected months.")
+                        " less over the months compared.")
     cols[1].metric("Cumulative crossover", ui.month_label(s.cumulative_crossover), border=True,
                    help="First month in which total break-fix cost passed the managed"
                         " contract's total.")
@@ -31,6 +44,9 @@ if ui.require_data(ctx):
                    ui.money(s.spend["breakfix_total"], cur),
                    delta=f"{ui.money(s.spend['managed_total'], cur)} managed",
                    delta_color="off", delta_arrow="off", border=True)
+
+
+def cost_charts(s: Summary, cur: str | None) -> None:
     m = s.spend_monthly
     ui.show_chart(charts.cumulative_spend(m, s.cumulative_crossover, cur),
                   m.select("month", "cumulative_breakfix", "cumulative_managed"),
@@ -40,3 +56,95 @@ if ui.require_data(ctx):
                   "spend_monthly")
     ui.show_chart(charts.trailing_spend(m, s.run_rate_crossover, cur),
                   m.select("month", "ttm_breakfix", "ttm_managed"), "spend_trailing_12_months")
+
+
+def predictability_panel(s: Summary, cur: str | None) -> None:
+    """How unpredictable break-fix is (METRICS.md section 9): the monthly bars against the
+    flat fee, the worst month and the largest surprise, the cv in words."""
+    p = s.raw.get("predictability") or {}
+    if not p.get("months"):
+        return
+    st.subheader("How predictable is break-fix?")
+    st.write(f"Over {present.count(p['months'], 'month')}, break-fix averaged"
+             f" {ui.money(p['mean'], cur)} a month: {metrics.cv_in_words(p['cv'])}"
+             f" (the managed fee is {ui.money(s.spend['monthly_fee'], cur)}, every month).")
+    cols = st.columns(4)
+    cols[0].metric("Worst month", ui.month_label(p["worst_month"]), border=True,
+                   delta=ui.money(p["worst_amount"], cur), delta_color="off", delta_arrow="off")
+    cols[1].metric("Largest surprise", ui.month_label(p["largest_surprise_month"]), border=True,
+                   delta=(None if p["largest_surprise_amount"] is None else
+                          f"{ui.money(p['largest_surprise_amount'], cur)} above the months before"),
+                   delta_color="off", delta_arrow="off",
+                   help="The month furthest above the average of the (up to 12) months before"
+                        " it; needs 3 earlier months.")
+    cols[2].metric("Months above the managed fee",
+                   f"{p['months_above_fee']} of {p['months']}", border=True)
+    cols[3].metric("90th percentile month", ui.money(p["p90"], cur), border=True,
+                   help="One month in ten cost more than this.")
+    m = s.spend_monthly
+    ui.show_chart(charts.predictability(m, s.spend["monthly_fee"],
+                                        data.month_date(p["worst_month"]),
+                                        data.month_date(p["largest_surprise_month"]), cur),
+                  m.select("month", "breakfix", "managed"), "spend_predictability")
+
+
+def _save_exclusions(ctx: ui.Context, texts: list[str]) -> None:
+    assert ctx.con is not None
+    scenario = Scenario.from_dict({**ctx.scenario.to_dict(), "exclude_spend": texts})
+    save_scenario(ctx.con, scenario)
+    st.rerun()
+
+
+def largest_lines(ctx: ui.Context, cur: str | None) -> None:
+    """The largest counted lines; select one and leave it (and lines like it) out."""
+    st.subheader("Largest break-fix lines")
+    top = metrics.largest_lines(ctx.con, ctx.scenario, ctx.filters, limit=15)
+    if top.is_empty():
+        st.caption("No invoice line is counted as break-fix in these months.")
+    else:
+        st.caption("A line that is not IT break-fix work (a grant, rent, a one-off purchase)"
+                   " makes break-fix look dearer than it was. Select it to leave it out;"
+                   " the exclusion is saved in the workspace's scenario (`exclude_spend`).")
+        shown = top.with_columns((top["share"] * 100).round(1).alias("share"))
+        event = st.dataframe(
+            shown, key="largest_lines", hide_index=True, on_select="rerun",
+            selection_mode="single-row",
+            column_config={"share": st.column_config.NumberColumn("% of break-fix",
+                                                                  format="%.1f%%"),
+                           "amount": st.column_config.NumberColumn(f"amount{f' ({cur})' if cur else ''}",
+                                                                   format="%,.2f")})
+        rows = event.selection.rows if event else []
+        if rows:
+            line = top.row(rows[0], named=True)
+            text = metrics.exclusion_text(line["description"], line["client"])
+            n, amount = metrics.exclusion_preview(ctx.con, ctx.scenario, ctx.filters, text)
+            if text:
+                st.write(f"Leaves out every break-fix line whose description or client"
+                         f" contains **{text}**: {present.count(n, 'line')},"
+                         f" {present.money(amount, cur)}.")
+                if st.button("Exclude from break-fix spend", key="exclude_line",
+                             icon=":material/remove_circle:"):
+                    _save_exclusions(ctx, [*ctx.scenario.exclude_spend, text])
+            else:
+                st.write("This line has no description or client to match it by.")
+    if ctx.scenario.exclude_spend:
+        st.markdown("**Left out of spend** (lines whose description or client contains):")
+        for i, text in enumerate(ctx.scenario.exclude_spend):
+            cols = st.columns([4, 1])
+            cols[0].write(f"`{text}`")
+            if cols[1].button("Put back", key=f"include_{i}", icon=":material/undo:"):
+                _save_exclusions(ctx, [t for t in ctx.scenario.exclude_spend if t != text])
+
+
+ctx = ui.context()
+st.title("Spend")
+if ui.require_data(ctx):
+    s = ui.summary(ctx)
+    cur = s.currency
+    ui.show_checks([c for c in s.checks if c["id"] == "no_spend"])
+    ui.show_checks([c for c in s.checks if c["topic"] == "spend"], link=False)
+    if s.spend["source"] is not None:
+        headline(s, cur)
+        cost_charts(s, cur)
+        predictability_panel(s, cur)
+        largest_lines(ctx, cur)

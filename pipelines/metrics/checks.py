@@ -42,7 +42,7 @@ import duckdb
 
 from pipelines import present
 from pipelines.metrics.facts import NO_FILTERS, Facts, Filters, month_text, months_between
-from pipelines.metrics.spend import SpendResult, invoice_lines_sql
+from pipelines.metrics.spend import SpendResult, exclusion_text, invoice_lines_sql
 
 BLOCK, WARN = "block", "warn"
 CAPPED_ROWS = (1_000, 2_000, 5_000, 10_000, 50_000, 100_000)
@@ -236,16 +236,6 @@ def _spend_gaps(
         f" those months (`breakeven ingest INVOICES.csv -w {ctx.workspace}`)."))]
 
 
-def _exclude_text(description: str | None, client: str | None) -> str:
-    """A substring that matches the line for `exclude_spend`: its description up to the
-    first comma, else its client."""
-    for text in (description, client):
-        head = (text or "").split(",")[0].strip()
-        if head:
-            return head
-    return ""
-
-
 def _dominant_lines(con: duckdb.DuckDBPyConnection, f: Facts, ctx: Context) -> list[Check]:
     lines, params = invoice_lines_sql(f)
     rows = con.execute(
@@ -269,7 +259,7 @@ def _dominant_lines(con: duckdb.DuckDBPyConnection, f: Facts, ctx: Context) -> l
         named.append(f"invoice {inv} line {line_no} of {day:%d %b %Y}{what},"
                      f" {present.money(amount, cur)} ({present.percent(amount / total)})")
     n = rows[0][7]
-    texts = [t for t in dict.fromkeys(_exclude_text(r[3], r[4]) for r in rows) if t]
+    texts = [t for t in dict.fromkeys(exclusion_text(r[3], r[4]) for r in rows) if t]
     fix = (f"`breakeven scenario -w {ctx.workspace} --set"
            f" exclude_spend=\"{','.join(texts)}\"`" if texts else "`exclude_spend`")
     lead = ("One invoice line is" if n == 1

@@ -346,3 +346,33 @@ def spend_currency(con: duckdb.DuckDBPyConnection, filters: Filters | None = Non
         {"client": client},
     ).fetchall()
     return codes[0][0] if len(codes) == 1 else None
+
+
+def exclusion_text(description: str | None, client: str | None) -> str:
+    """A string `exclude_spend` matches a line by: its description up to the first comma
+    (a comma would split a --set value), else its client; '' when it has neither."""
+    for text in (description, client):
+        head = (text or "").split(",")[0].strip()
+        if head:
+            return head
+    return ""
+
+
+def exclusion_preview(
+    con: duckdb.DuckDBPyConnection, scenario: Scenario, filters: Filters | None, text: str
+) -> tuple[int, Decimal]:
+    """How many counted break-fix lines of the window (and their total) adding `text` to
+    `exclude_spend` would leave out."""
+    if not text.strip():
+        return 0, ZERO
+    with using(con, scenario, filters or NO_FILTERS, None) as f:
+        if f is None:
+            return 0, ZERO
+        lines, params = invoice_lines_sql(f)
+        row = con.execute(
+            f"SELECT count(*), coalesce(sum(amount), 0) FROM ({lines}) WHERE counted AND"
+            " (contains(lower(coalesce(description, '')), lower($text))"
+            "  OR contains(lower(coalesce(client, '')), lower($text)))",
+            {**params, "text": text},
+        ).fetchall()[0]
+    return int(row[0]), Decimal(row[1])
