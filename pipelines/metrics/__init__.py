@@ -5,6 +5,7 @@ One module per family of METRICS.md: `ttr` (section 3), `downtime` (4), `spend` 
 section 7 and the verdict. Import from here: `from pipelines.metrics import spend`.
 """
 
+from pipelines.metrics import checks
 from pipelines.metrics.downtime import DowntimeResult, downtime, downtime_by_day
 from pipelines.metrics.facts import (
     Facts,
@@ -13,10 +14,20 @@ from pipelines.metrics.facts import (
     incident_counts,
     prepared,
 )
+from pipelines.metrics.predictability import (
+    Predictability,
+    cv_in_words,
+    predictability,
+    predictability_of,
+)
+from pipelines.metrics.service import ServiceResult, service_levels
 from pipelines.metrics.spend import (
     SpendResult,
     break_even_price,
     cumulative_crossover,
+    exclusion_preview,
+    exclusion_text,
+    largest_lines,
     monthly_fee,
     run_rate_crossover,
     spend,
@@ -25,8 +36,10 @@ from pipelines.metrics.summary import metrics_json, verdict
 from pipelines.metrics.ttr import TTRResult, time_to_resolve, ttr_by_category
 
 __all__ = [
-    "DowntimeResult", "Facts", "Filters", "SpendResult", "TTRResult", "analysis_window",
-    "break_even_price", "cumulative_crossover", "downtime", "downtime_by_day",
-    "incident_counts", "metrics_json", "monthly_fee", "prepared", "run_rate_crossover",
-    "spend", "time_to_resolve", "ttr_by_category", "verdict",
+    "DowntimeResult", "Facts", "Filters", "Predictability", "ServiceResult", "SpendResult",
+    "TTRResult", "analysis_window", "break_even_price", "checks", "cumulative_crossover",
+    "cv_in_words", "downtime", "downtime_by_day", "exclusion_preview", "exclusion_text", "incident_counts",
+    "largest_lines", "metrics_json", "monthly_fee", "predictability", "predictability_of",
+    "prepared", "run_rate_crossover", "service_levels", "spend", "time_to_resolve",
+    "ttr_by_category", "verdict",
 ]
