@@ -110,6 +110,7 @@ def _print_summary(s: store.LoadSummary, workspace_name: str) -> None:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from pipelines.ingest import load_context, prepare
+    from pipelines.metrics.checks import missing_columns
 
     context: dict[str, Any] = {}
     if args.workspace:
@@ -131,6 +132,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "signature_found": d.evidence, "resembles": d.resembles,
         "rows_read": p.rows_read, "rows_ok": p.rows_read - p.rejects.height,
         "rows_rejected": p.rejects.height, "notes": p.notes,
+        "lacks": missing_columns(d.kind, {f for f, src in d.mapping.items() if src}),
     }
     if args.json:
         _print_json(info)
@@ -153,6 +155,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"    row {r['row_number']}: {r['reason']}")
     for note in p.notes:
         print(f"  note: {note}")
+    for lack in info["lacks"]:
+        print(f"  warning: {lack}")
     return 0
 
 

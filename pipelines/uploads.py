@@ -35,6 +35,7 @@ from pipelines.ingest import (
     prepare,
     sha256_of,
 )
+from pipelines.metrics.checks import missing_columns
 from pipelines.reading import read_table
 
 UPLOAD_DIR = workspaces.UPLOAD_DIR
@@ -103,6 +104,7 @@ class Preview:
     rows_read: int = 0
     rows_rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    lacks: list[str] = field(default_factory=list)  # what the figures will lack (core columns)
     first_rows: pl.DataFrame = field(default_factory=pl.DataFrame)
     rejects: pl.DataFrame = field(default_factory=pl.DataFrame)
     error: str | None = None
@@ -162,6 +164,7 @@ def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: st
         mapping_text=d.mapping_text(), ignored=d.ignored, rows_read=p.rows_read,
         rows_rejected=p.rejects.height, notes=p.notes, first_rows=p.rows.head(PREVIEW_ROWS),
         rejects=p.rejects.head(PREVIEW_ROWS),
+        lacks=missing_columns(d.kind, {f for f, src in d.mapping.items() if src}),
     )
 
 

@@ -412,3 +412,30 @@ def test_counts_follow_the_filters(con) -> None:
         out = metrics_json(con, "acme", Scenario(), Filters(**filters))
         assert out["incidents"] == {"total": 0, "resolved": 0, "open": 0, "warnings": 0}
         assert out["checks"][0]["id"] == "no_spend"
+
+
+def test_inspect_says_what_a_ticket_file_without_core_columns_will_lack(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ticket Number, Created, Priority only: no resolved time, no time worked or billed
+    amount, no asset -> three warnings, each naming the --map fix. With Resolved, Asset and
+    Hours Worked columns, none."""
+    bare = tmp_path / "bare.csv"
+    bare.write_text("Ticket Number,Created,Priority\nT1,2024-03-14 09:00,P1\n")
+    assert cli.main(["inspect", str(bare)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "warning:" in line]
+    assert warnings == [
+        ("  warning: No resolved (or closed) time: every ticket will count as open, so there is"
+        " no time to resolve, and downtime hours only where an outage duration is given. If"
+        " the file has such a column, map it (--map resolved_at=HEADER)."),
+        ("  warning: No time-worked or billed column: break-fix spend must come from the IT"
+        " provider's invoices (load them too), else there is no verdict. If the file has such"
+        " a column, map it (--map labour_hours=HEADER or --map billed_amount=HEADER)."),
+        ("  warning: No asset (device, configuration item or service) column: recurring outages"
+        " will be judged by category, not by the same device failing again. If the file has"
+        " such a column, map it (--map asset=HEADER)."),
+    ]
+    full = tmp_path / "full.csv"
+    full.write_text("Ticket Number,Created,Resolved,Priority,Asset,Labour Hours\n"
+                    "T1,2024-03-14 09:00,2024-03-14 10:00,P1,srv1,1.5\n")
+    assert cli.main(["inspect", str(full)]) == 0
+    assert "warning:" not in capsys.readouterr().out

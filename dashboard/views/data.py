@@ -104,6 +104,8 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
                  + (f" Ignored columns: {', '.join(p.ignored)}." if p.ignored else ""))
         for note in p.notes:
             st.caption(note)
+        for lack in p.lacks:
+            st.warning(lack, icon=":material/warning:")
         st.dataframe(p.first_rows, hide_index=True, key=f"first_rows_{i}", height=250)
         if p.rows_rejected:
             st.warning(f"First rejected rows of {p.rows_rejected:,}:")

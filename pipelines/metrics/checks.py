@@ -334,3 +334,32 @@ def _zero_durations(f: Facts) -> list[Check]:
         " were opened: they count 0 h to resolve, which pulls the times down. The export's"
         " resolved column may be a copy of its created column, or the tickets were logged"
         " after the work; load the real resolved time (`--map resolved_at=HEADER`)."))]
+
+
+# --- before a load: what a file's columns leave out --------------------------------------
+
+_MISSING: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("resolved_at",), ("no resolved (or closed) time: every ticket will count as open, so"
+                        " there is no time to resolve, and downtime hours only where an"
+                        " outage duration is given")),
+    (("labour_hours", "billed_amount"), ("no time-worked or billed column: break-fix spend"
+                                         " must come from the IT provider's invoices (load"
+                                         " them too), else there is no verdict")),
+    (("asset",), ("no asset (device, configuration item or service) column: recurring"
+                  " outages will be judged by category, not by the same device failing again")),
+)
+
+
+def missing_columns(kind: str | None, fields: set[str] | list[str] | tuple[str, ...]) -> list[str]:
+    """What the figures will lack for a ticket file mapped to `fields` (canonical names):
+    one sentence per missing core column, with `--map FIELD=HEADER` as the fix."""
+    if kind != "incidents":
+        return []
+    have = set(fields)
+    out = []
+    for names, lack in _MISSING:
+        if not have & set(names):
+            fix = " or ".join(f"--map {n}=HEADER" for n in names)
+            out.append(f"{lack[0].upper()}{lack[1:]}. If the file has such a column, map it"
+                       f" ({fix}).")
+    return out
