@@ -35,10 +35,14 @@ PAGES = [
             url_path="downtime"),
     st.Page(HERE / "views" / "time_to_resolve.py", title="Time to resolve",
             icon=":material/timer:", url_path="time-to-resolve"),
+    st.Page(HERE / "views" / "service_levels.py", title="Service levels",
+            icon=":material/support_agent:", url_path="service-levels"),
     st.Page(HERE / "views" / "problems.py", title="Problems", icon=":material/repeat:",
             url_path="problems"),
     st.Page(HERE / "views" / "data.py", title="Data", icon=":material/upload_file:",
             url_path="data"),
+    st.Page(HERE / "views" / "portfolio.py", title="Portfolio", icon=":material/folder_shared:",
+            url_path="portfolio"),
 ]
 page = st.navigation(PAGES)
 

@@ -114,8 +114,10 @@ class Scrubber:
     def __init__(self, key: bytes, names: Iterable[str] = ()) -> None:
         self.key = key
         self.names = sorted({n for n in names if _looks_like_name(n)}, key=len, reverse=True)
-        self._names_re = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in self.names)
-                                     + r")(?!\w)", re.IGNORECASE) if self.names else None)
+        # Any spacing between a name's words: "Jane  Smith" is Jane Smith.
+        spelled = "|".join(r"\s+".join(map(re.escape, n.split())) for n in self.names)
+        self._names_re = (re.compile(rf"(?<!\w)(?:{spelled})(?!\w)", re.IGNORECASE)
+                          if self.names else None)
 
     def token(self, kind: str, value: str) -> str:
         if kind == "email":
