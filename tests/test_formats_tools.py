@@ -101,11 +101,12 @@ TICKETS = {
 }
 
 LINES = {
-    # Spacer columns ignored; sections and totals are rejects; credit memo already negative.
-    "quickbooks_desktop__sales_by_customer_detail.csv": ((9, 4, 5), [
-        ("1043", 1, "2024-01-31", "Acme Dental Group", "Remote support - January",
+    # Spacer columns ignored; customer and job sections and their totals are rejects; Name
+    # gives the client ('Customer:Job' as QuickBooks writes it); credit memo already negative.
+    "quickbooks_desktop__sales_by_customer_detail.csv": ((11, 4, 7), [
+        ("1043", 1, "2024-01-31", "Acme Dental Group:Leeds surgery", "Remote support - January",
          Decimal("570.00"), None, None, "labour"),
-        ("1043", 2, "2024-01-31", "Acme Dental Group", "Replacement SSD 1TB",
+        ("1043", 2, "2024-01-31", "Acme Dental Group:Leeds surgery", "Replacement SSD 1TB",
          Decimal("1234.50"), None, None, "parts"),
         ("1049", 1, "2024-02-14", "Harbour Cafe", "On-site call-out", Decimal("220.00"), None,
          None, "labour"),
@@ -161,13 +162,13 @@ LINES = {
 }
 
 SECTION = "QuickBooks Desktop section row (the customer of the lines below), not an invoice line"
+JOB = ("QuickBooks Desktop section row (a sub-customer or job of the lines below), not an invoice"
+       " line")
+TOTAL = "QuickBooks Desktop total row (a subtotal of the lines above), not an invoice line"
 REJECTS = {
     "quickbooks_desktop__sales_by_customer_detail.csv": [
-        (2, SECTION),
-        (6, "QuickBooks Desktop total row (a subtotal of the lines above), not an invoice line"),
-        (7, SECTION),
-        (9, "QuickBooks Desktop total row (a subtotal of the lines above), not an invoice line"),
-        (10, "QuickBooks Desktop grand total row, not an invoice line"),
+        (2, SECTION), (3, JOB), (6, TOTAL), (8, TOTAL), (9, SECTION), (11, TOTAL),
+        (12, "QuickBooks Desktop grand total row, not an invoice line"),
     ],
     "stripe_payments__unified_payments.csv": [
         (5, "Stripe payment that did not succeed (no money moved), not a charge")],
