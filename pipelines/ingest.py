@@ -547,7 +547,8 @@ class _Reader:
             if money:
                 limit = parse.MONEY_LIMIT[4 if fld == "unit_price" else 2]
                 bad = value.abs() > limit
-                self._flag(bad, f"'{src.header}' is '{{}}', too large an amount", txt)
+                self._flag(bad, f"'{src.header}' is '{{}}', too large an amount (over"
+                           f" {limit:,.2f})", txt)
             else:
                 nonfinite = ~value.is_finite()
                 self._flag(nonfinite, f"'{src.header}' is '{{}}', not a finite number", txt)
@@ -684,7 +685,8 @@ class _Reader:
                        " empty: the line's amount is unknown")
             big = amount.abs() > parse.MONEY_LIMIT[2]
             self._flag(big, f"{self._label('quantity')} x {self._label('unit_price')} is"
-                       " '{}', too large an amount", amount.cast(pl.Utf8))
+                       " '{}', too large an amount (over"
+                       f" {parse.MONEY_LIMIT[2]:,.2f})", amount.cast(pl.Utf8))
             amount = amount.set(big.fill_null(False), None)  # type: ignore[arg-type]
             amount_text = pl.select(pl.concat_str(
                 [self._raw_text("quantity"), self._raw_text("unit_price")], separator="x")

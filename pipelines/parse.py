@@ -365,9 +365,11 @@ def parse_money_staged(raw: pl.Series, decimal_comma: bool) -> pl.Series:
     return value.alias(raw.name)
 
 
-# The largest magnitudes the store's DECIMAL(18,2) and DECIMAL(18,4) columns hold once
-# rounded (half away from zero) to their scale.
-MONEY_LIMIT = {2: Decimal("9999999999999999.994999"), 4: Decimal("99999999999999.99994999")}
+# The largest money magnitude a load accepts, by the column's scale. The store's
+# DECIMAL(18,2) and DECIMAL(18,4) columns hold more (up to 1e16 and 1e14), but no IT
+# invoice line is a trillion, and figures multiply amounts (shares, scenario prices):
+# a bound well inside the column keeps every computed figure inside its type as well.
+MONEY_LIMIT = {2: Decimal("999999999999.99"), 4: Decimal("999999999999.9999")}
 # Durations, counts and quantities beyond this are typing errors, and would overflow the
 # DECIMAL(38,4) sums of the metrics.
 NUMBER_LIMIT = 1e12

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,8 +153,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the workspace tables if they are not there yet; upgrade older ones.
 
     A file from before the stored months gets the two columns, filled in the time zone
-    of its stored scenario, in one transaction.
+    of its stored scenario, in one transaction. A file that already has every table and
+    column of SCHEMA is left alone after one catalog query (every command opens one).
     """
+    present = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+        " AND database_name = current_database()").fetchall()}
+    if _schema_columns() <= present:
+        names = {n for (n,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            " UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name ="
+            " current_database() UNION ALL SELECT index_name FROM duckdb_indexes() WHERE"
+            " database_name = current_database() UNION ALL SELECT sequence_name FROM"
+            " duckdb_sequences() WHERE database_name = current_database()").fetchall()}
+        if _schema_objects() <= names:
+            return
     con.execute(SCHEMA)
     _add_responded_at(con)
     _add_naive_columns(con)
@@ -187,6 +202,25 @@ def _add_responded_at(con: duckdb.DuckDBPyConnection) -> None:
     )
     if not present:
         con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS responded_at TIMESTAMPTZ")
+
+
+@functools.cache
+def _schema_columns() -> frozenset[tuple[str, str]]:
+    """(table, column) of every column SCHEMA declares (its column lines, not constraints)."""
+    out = set()
+    for table, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", SCHEMA,
+                                  flags=re.DOTALL):
+        for line in body.splitlines():
+            m = re.match(r"\s+([a-z_][a-z0-9_]*)\s+[A-Z]", line)
+            if m and m.group(1) not in ("check", "primary", "unique", "foreign"):
+                out.add((table, m.group(1)))
+    return frozenset(out)
+
+
+@functools.cache
+def _schema_objects() -> frozenset[str]:
+    """Names of every table, sequence, view or index SCHEMA creates."""
+    return frozenset(re.findall(r"CREATE\s+(?:UNIQUE\s+)?\w+\s+IF NOT EXISTS\s+(\w+)", SCHEMA))
 
 
 def _add_naive_columns(con: duckdb.DuckDBPyConnection) -> None:
