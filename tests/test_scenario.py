@@ -30,6 +30,7 @@ def test_defaults_are_those_of_section_6() -> None:
         "business_hours": "Mon-Fri 09:00-17:00", "holidays": [],
         "sla_respond_hours": {"P1": 1.0, "P2": 2.0, "P3": 4.0, "P4": 8.0, "P5": 24.0},
         "sla_resolve_hours": {"P1": 4.0, "P2": 8.0, "P3": 24.0, "P4": 72.0, "P5": 120.0},
+        "replacement_cost": 0.0, "offers": [],
     }
 
 
