@@ -13,13 +13,15 @@ from typing import Any
 import duckdb
 import streamlit as st
 
+from dashboard import ui
 from pipelines import dashboard_data as data
 from pipelines import workspace
 from pipelines.errors import BreakevenError
 from pipelines.scenario import PRIORITIES, Scenario, load_scenario, save_scenario
 
 ALL_CLIENTS = "All clients"
-# key -> (label, kind, help); kind: money | count | share | priorities
+# key -> (label, kind, help); kind: money | count | share | priorities | text | dates |
+# hours_table (a 'P1=1, P2=2' text)
 SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "per_user": ("Contract price per user / month", "money",
                  "What the managed-services offer charges per user each month."),
@@ -40,7 +42,18 @@ SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "recurrence_days": ("Recurrence window (days)", "count",
                         ("An outage recurs when the same asset (or category) was down within"
                         " this many days before.")),
+    # Service levels (METRICS.md section 10): shown under their own heading.
+    "business_hours": ("Business hours", "text",
+                       ("Days and local hours the desk is open, e.g. 'Mon-Fri 09:00-17:00' or"
+                        " 'Mon-Fri 08:00-18:00; Sat 09:00-12:00' ('24/7' for round the clock).")),
+    "holidays": ("Holidays", "dates",
+                 "Dates with no business hours, YYYY-MM-DD, separated by commas."),
+    "sla_respond_hours": ("SLA: respond within (business hours)", "hours_table",
+                          "Target per priority, e.g. P1=1, P2=2, P3=4, P4=8, P5=24."),
+    "sla_resolve_hours": ("SLA: resolve within (business hours)", "hours_table",
+                          "Target per priority, e.g. P1=4, P2=8, P3=24, P4=72, P5=120."),
 }
+SERVICE_LEVEL_KEYS = ("business_hours", "holidays", "sla_respond_hours", "sla_resolve_hours")
 
 
 def pick_workspace(data_dir: Path) -> str | None:
@@ -66,21 +79,23 @@ def pick_workspace(data_dir: Path) -> str | None:
                 st.session_state["_switch_to"] = name
                 st.rerun()
             except BreakevenError as exc:
-                st.error(str(exc))
+                ui.show_error(exc)
     if current:
         with sb.expander("Delete workspace"):
-            st.write(f"Deletes **{current}** and everything loaded into it. Type its name to"
-                     " confirm.")
+            st.write(f"Deletes **{current}**: everything loaded into it, its saved column"
+                     " mappings and its uploaded files. Type its name to confirm.")
             typed = st.text_input("Workspace name", key="ws_delete_confirm")
             if st.button("Delete for good", key="ws_delete_yes", type="primary",
                          disabled=typed.strip() != current):
                 try:
-                    workspace.delete_workspace(current, data_dir)
+                    workspace.delete_workspace(current, data_dir)  # as `breakeven delete`
+                    for per_workspace in ("_uploads", "_loaded_ids"):
+                        st.session_state.get(per_workspace, {}).pop(current, None)
                     st.session_state["_deleted"] = current
                     st.session_state["_switch_to"] = None
                     st.rerun()
                 except BreakevenError as exc:
-                    st.error(str(exc))
+                    ui.show_error(exc)
     return current
 
 
@@ -104,20 +119,29 @@ def filters(months: list[str], clients: list[str], name: str,
     if not months:
         return data.Filters()
     # Back to everything on a switch of workspace or when the months on offer change.
-    # The widgets are reset by dropping their state, not by assigning it: a range
-    # select_slider assigned through session_state turns into a single-value one.
+    # The widgets are reset by assigning their state before they are drawn: that is what
+    # makes Streamlit send the new value to the browser (a widget keyed by name keeps its
+    # identity across workspaces, and dropping its state would leave the browser showing
+    # the previous workspace's range while the figures used the full one). `value=` is
+    # still given: it is what makes the slider a range (the state alone would not).
     scope = (name, months[0], months[-1], tuple(clients))
-    if st.session_state.get("_filters_for") != scope:
-        st.session_state.pop("month_range", None)
-        st.session_state.pop("client", None)
-        st.session_state["_filters_for"] = scope
+    state = st.session_state
+    if state.get("_filters_for") != scope:
+        state["month_range"] = (months[0], months[-1])
+        state["client"] = ALL_CLIENTS
+        state["_filters_for"] = scope
     if len(months) > 1:
+        current = state.get("month_range")
+        if not (isinstance(current, tuple) and len(current) == 2
+                and all(m in months for m in current)):
+            state["month_range"] = (months[0], months[-1])  # dropped while not drawn
         lo, hi = sb.select_slider("Months", options=months, key="month_range",
-                                  value=(months[0], months[-1]),
-                                  format_func=_month_label,
+                                  value=(months[0], months[-1]), format_func=_month_label,
                                   help="Tickets by the month opened, invoices by invoice date.")
     else:
         lo = hi = months[0]
+    if state.get("client") not in (ALL_CLIENTS, *clients):
+        state["client"] = ALL_CLIENTS
     client = sb.selectbox("Client", [ALL_CLIENTS, *clients], key="client",
                           disabled=len(clients) < 2)
     return data.Filters(
@@ -150,7 +174,11 @@ def scenario_editor(con: duckdb.DuckDBPyConnection, name: str) -> Scenario:
     values: dict[str, Any] = {}
     for key, (label, kind, help_text) in SCENARIO_FIELDS.items():
         wkey = f"sc_{key}"
-        if kind == "money":
+        if key == SERVICE_LEVEL_KEYS[0]:
+            sb.subheader("Service levels")
+        if kind in ("text", "dates", "hours_table"):
+            values[key] = sb.text_input(label, key=wkey, help=help_text)
+        elif kind == "money":
             values[key] = sb.number_input(label, min_value=0.0, step=5.0, format="%.2f",
                                           key=wkey, help=help_text)
         elif kind == "count":
@@ -174,6 +202,12 @@ def scenario_editor(con: duckdb.DuckDBPyConnection, name: str) -> Scenario:
 
 def _to_widget(key: str, value: Any) -> Any:
     kind = SCENARIO_FIELDS[key][1]
+    if kind == "text":
+        return str(value)
+    if kind == "dates":
+        return ", ".join(value)
+    if kind == "hours_table":
+        return ", ".join(f"{p}={h:g}" for p, h in dict(value).items())
     if kind == "money":
         return float(value)
     if kind == "share":

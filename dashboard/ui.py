@@ -22,7 +22,7 @@ import streamlit as st
 from pipelines import dashboard_data as data
 from pipelines import present
 from pipelines.csv_export import csv_bytes
-from pipelines.errors import BreakevenError
+from pipelines.errors import BreakevenError, message_for
 from pipelines.scenario import Scenario
 
 
@@ -179,8 +179,8 @@ def show_checks(checks: list[dict[str, Any]], *, link: bool = True) -> None:
 
 
 def show_error(exc: BreakevenError) -> None:
-    """A BreakevenError as the CLI words it, without a traceback."""
-    st.error(str(exc), icon=":material/error:")
+    """A BreakevenError without a traceback, its advice worded for the dashboard."""
+    st.error(message_for(exc, "dashboard"), icon=":material/error:")
 
 
 def money(value: float | None, currency: str | None, decimals: int = 0) -> str:

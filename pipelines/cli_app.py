@@ -86,6 +86,8 @@ def streamlit_command(port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",  # no usage statistics sent anywhere
         "--server.fileWatcherType", "none",  # an installed app, not one being edited
         "--global.developmentMode", "false",
+        # The sidebar resets its filters by assigning their state (see dashboard/sidebar.py).
+        "--global.disableWidgetStateDuplicationWarning", "true",
         "--client.toolbarMode", "viewer",
     ]
 

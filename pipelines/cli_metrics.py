@@ -110,11 +110,44 @@ def summary_text(m: dict[str, Any]) -> str:
         f" {down['open_outages']:,} open outage{'' if down['open_outages'] == 1 else 's'}"),
         f"  spend          {spend_line}",
     ]
+    lines += service_lines(m, cur, num)
     if down["top_recurring"]:
         top = down["top_recurring"][0]
         lines.append(f"  most recurring {top['key']} ({top['client']}): {top['incidents']}"
                      f" outages, {num(top['hours'], ' h')}")
     return "\n".join(lines)
+
+
+def service_lines(m: dict[str, Any], cur: str | None, num: Callable[..., str]) -> list[str]:
+    """The lines of METRICS.md sections 9 and 10: predictability, response, SLA replay."""
+    from pipelines.metrics.predictability import cv_in_words
+
+    p, r, tb, sla = (m.get(k) or {} for k in ("predictability", "response", "ttr_business",
+                                               "sla"))
+    out = []
+    if p.get("months"):
+        surprise = (f"; largest surprise {p['largest_surprise_month']}"
+                    f" (+{present.money(p['largest_surprise_amount'], cur)} on the months before)"
+                    if p.get("largest_surprise_month") else "")
+        out.append(f"  predictability {cv_in_words(p['cv'])}; worst {p['worst_month']}"
+                   f" ({present.money(p['worst_amount'], cur)}); {p['months_above_fee']} of"
+                   f" {p['months']} months above the managed fee{surprise}")
+    if r.get("count"):
+        out.append(f"  response       median {num(r['median_hours'], ' h')}, p90"
+                   f" {num(r['p90_hours'], ' h')} to first response ({r['count']:,} tickets)")
+    else:
+        out.append("  response       not measured (no first-response time in the exports)")
+
+    def pcts(kind: str) -> str:
+        rows = [(k, v) for k, v in (sla.get(kind) or {}).items() if v["timed"]]
+        return ", ".join(f"{k} {v['breach_pct']:.0f}%" for k, v in rows) or "none timed"
+
+    business = m.get("scenario", {}).get("business_hours", "")
+    pooled = sla.get("resolve_breach_pct")
+    out.append(f"  SLA replay     resolve breaches {num(pooled, '%')} ({pcts('resolve')});"
+               f" respond ({pcts('respond')}); business-hours TTR median"
+               f" {num(tb.get('median_hours'), ' h')} ({business})")
+    return out
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
@@ -153,9 +186,10 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("scenario", cmd_scenario,
             "show or change the managed-contract scenario stored in a workspace")
     cli._add_workspace(p)
-    p.add_argument("--set", nargs="+", metavar="KEY=VALUE",
+    # extend: `--set a=1 --set b=2` and `--set a=1 b=2` both keep every assignment.
+    p.add_argument("--set", nargs="+", action="extend", metavar="KEY=VALUE",
                    help="change settings, e.g. --set per_user=150 users=40"
-                        " outage_priorities=P1,P2")
+                        " outage_priorities=P1,P2 (repeatable)")
     p.add_argument("--reset", action="store_true", help="go back to the defaults first")
     add_scenario_option(p)
     p.add_argument("--json", action="store_true", help="print the scenario as JSON")

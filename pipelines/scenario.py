@@ -331,21 +331,13 @@ def apply_overrides(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
-    """`["per_user=150", "outage_priorities=P1,P2"]` -> a dict of raw strings.
-
-    A key given twice with different values is refused (neither would be silently dropped).
-    """
+    """`["per_user=150", "outage_priorities=P1,P2"]` -> a dict of raw strings (last one wins)."""
     out: dict[str, str] = {}
     for item in assignments:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise SettingError(
                 f"--set {item!r} is not key=value; write it like --set per_user=150"
-            )
-        if key.strip() in out and out[key.strip()] != value.strip():
-            raise SettingError(
-                f"--set {key.strip()} is given twice ({out[key.strip()]!r} and"
-                f" {value.strip()!r}); give it once"
             )
         out[key.strip()] = value.strip()
     return out
