@@ -375,3 +375,126 @@ def offer_comparison(offers: pl.DataFrame, currency: str | None) -> go.Figure:
         hovertemplate=_money_hover(currency)))
     fig.update_layout(barmode="group")
     return _layout(fig, title, "Offer", money_title("Total cost", currency), months=False)
+
+
+# --- cost predictability and service levels (METRICS.md sections 9 and 10) -----------------
+
+def predictability(monthly: pl.DataFrame, fee: float | None, worst: date | None,
+                   surprise: date | None, currency: str | None) -> go.Figure:
+    """Monthly break-fix as bars against the flat managed fee, the worst month and the
+    largest surprise (against the trailing mean) called out.
+
+    `monthly`: month, breakfix (the spend window's months).
+    """
+    title = "How much break-fix moves: each month against the flat managed fee"
+    if monthly.is_empty():
+        return _empty(title, "No spend in the selected months")
+    months = _col(monthly, "month")
+    values = _col(monthly, "breakfix")
+    # The worst month's bar is outlined; the colour stays the break-fix colour.
+    outline = [3 if m == worst else 0 for m in months]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=months, y=values, name=LABELS["breakfix"],
+                         marker={"color": COLOURS["breakfix"],
+                                 "line": {"color": COLOURS["marker"], "width": outline}},
+                         hovertemplate=_money_hover(currency)))
+    if fee is not None:
+        fig.add_trace(go.Scatter(x=months, y=[fee] * len(months), mode="lines",
+                                 name="Managed fee (flat)",
+                                 line={"color": COLOURS["managed"], "width": 3},
+                                 hovertemplate=_money_hover(currency)))
+    by_month = dict(zip(months, values, strict=True))
+    if worst in by_month:
+        fig.add_annotation(x=worst, y=by_month[worst], text="Worst month", showarrow=True,
+                           arrowhead=2, ay=-30, bgcolor="rgba(255,255,255,0.85)")
+    if surprise in by_month and surprise != worst:
+        fig.add_annotation(x=surprise, y=by_month[surprise], text="Largest surprise",
+                           showarrow=True, arrowhead=2, ay=-45,
+                           bgcolor="rgba(255,255,255,0.85)")
+    elif surprise == worst and worst is not None:
+        fig.add_annotation(x=worst, y=by_month[worst], text="(and the largest surprise)",
+                           showarrow=False, yshift=48, font={"size": 11})
+    return _layout(fig, title, "Month", money_title("Break-fix per month", currency))
+
+
+def service_by_priority(by_priority: pl.DataFrame, what: str) -> go.Figure:
+    """Median `what` ('response' or 'resolution') per priority, calendar hours beside
+    business hours.
+
+    `by_priority`: priority (null = unknown), <prefix>_count, <prefix>_median_hours,
+    <prefix>_business_median_hours, where prefix is 'response' or 'ttr'.
+    """
+    prefix = "response" if what == "response" else "ttr"
+    noun = "first response" if what == "response" else "resolution"
+    title = f"{noun.capitalize()} by priority (median hours)"
+    timed = by_priority.filter(pl.col(f"{prefix}_count") > 0)
+    if timed.is_empty():
+        return _empty(title, f"No timed {noun}s in the selected months"
+                      + (" (the export has no first-response column)" if what == "response"
+                         else ""))
+    names = [p or "Unknown" for p in _col(timed, "priority")]
+    counts = _col(timed, f"{prefix}_count")
+    fig = go.Figure()
+    for col, label, colour in ((f"{prefix}_median_hours", "Calendar hours", COLOURS["p90"]),
+                               (f"{prefix}_business_median_hours", "Business hours",
+                                COLOURS["median"])):
+        fig.add_trace(go.Bar(x=names, y=_col(timed, col), name=label, marker_color=colour,
+                             customdata=counts,
+                             hovertemplate="%{x}: %{y:,.1f} h (%{customdata:,} tickets)"))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(ticktext=[f"{n}<br>{c:,} tickets" for n, c in zip(names, counts, strict=True)],
+                     tickvals=names)
+    return _layout(fig, title, "Priority", f"Median time to {noun} (hours)", months=False)
+
+
+def sla_breaches(by_priority: pl.DataFrame) -> go.Figure:
+    """Share of tickets per priority that would have breached the managed SLA (respond and
+    resolve targets, in business hours).
+
+    `by_priority`: priority, respond_timed, respond_breach_pct, resolve_timed,
+    resolve_breach_pct, respond_target_hours, resolve_target_hours.
+    """
+    title = "Under the managed SLA: tickets that would have breached, by priority"
+    rows = by_priority.filter(pl.col("priority").is_not_null()
+                              & ((pl.col("respond_timed") > 0) | (pl.col("resolve_timed") > 0)))
+    if rows.is_empty():
+        return _empty(title, "No timed tickets with a priority in the selected months")
+    names = _col(rows, "priority")
+    fig = go.Figure()
+    for kind, label, colour in (("respond", "Respond target", COLOURS["p90"]),
+                                ("resolve", "Resolve target", COLOURS["breakfix"])):
+        targets = _col(rows, f"{kind}_target_hours")
+        timed = _col(rows, f"{kind}_timed")
+        fig.add_trace(go.Bar(
+            x=names, y=_col(rows, f"{kind}_breach_pct"), name=label, marker_color=colour,
+            customdata=list(zip(targets, timed, strict=True)),
+            hovertemplate=("%{x}: %{y:.1f}% over %{customdata[0]:g} business h"
+                           " (of %{customdata[1]:,} timed)")))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    return _layout(fig, title, "Priority", "Tickets breaching (%)", months=False)
+
+
+def sla_breach_trend(monthly: pl.DataFrame) -> go.Figure:
+    """Monthly share of tickets breaching the managed SLA: resolve target (by month
+    resolved) and respond target (by month opened).
+
+    `monthly`: month, respond_timed, respond_breach_pct, resolve_timed, resolve_breach_pct.
+    """
+    title = "SLA breaches per month under the managed targets"
+    if monthly.is_empty() or (monthly["resolve_timed"].sum() == 0
+                              and monthly["respond_timed"].sum() == 0):
+        return _empty(title, "No timed tickets with a priority in the selected months")
+    fig = go.Figure()
+    for kind, label, colour in (("resolve", "Resolve target (month resolved)",
+                                 COLOURS["breakfix"]),
+                                ("respond", "Respond target (month opened)", COLOURS["p90"])):
+        if monthly[f"{kind}_timed"].sum() == 0:
+            continue
+        fig.add_trace(go.Scatter(
+            x=_col(monthly, "month"), y=_col(monthly, f"{kind}_breach_pct"), name=label,
+            mode="lines+markers", line={"color": colour, "width": 2.5},
+            customdata=_col(monthly, f"{kind}_timed"),
+            hovertemplate="%{y:.1f}% of %{customdata:,} timed"))
+    fig.update_yaxes(ticksuffix="%")
+    return _layout(fig, title, "Month", "Tickets breaching (%)")

@@ -67,6 +67,10 @@ SCENARIO_LABELS: dict[str, str] = {
     "recurrence_days": "Recurrence window (days)",
     "include_parts": "Parts count as break-fix spend",
     "timezone": "Time zone of naive timestamps and months",
+    "business_hours": "Business hours (local time; SLA clock)",
+    "holidays": "Holidays (no business hours)",
+    "sla_respond_hours": "SLA: respond within (business hours)",
+    "sla_resolve_hours": "SLA: resolve within (business hours)",
 }
 SPEND_SOURCES = {
     "invoices": "invoice lines of kind labour and other (parts too when included)",
@@ -88,6 +92,7 @@ class ReportData:
     loads: pl.DataFrame
     reject_reasons: pl.DataFrame
     clients: list[str]
+    service: metrics.ServiceResult | None = None  # METRICS.md section 10
 
 
 def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scenario,
@@ -104,6 +109,7 @@ def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scena
         loads=store.load_history(con).sort("load_id"),
         reject_reasons=reject_reasons(con),
         clients=data.clients(con),
+        service=data.service_view(con, scenario, filters),
     )
 
 
@@ -319,6 +325,7 @@ def html_from(r: ReportData, layout: Layout = "screen") -> str:
             _downtime_section(r, chart),
             _problems_section(r),
             _ttr_section(r, chart),
+            _service_section(r, chart),
             _scenario_section(r),
             _quality_section(r),
         ])
@@ -485,6 +492,51 @@ def _ttr_section(r: ReportData, chart: _Charts) -> str:
     )
 
 
+def _service_section(r: ReportData, chart: _Charts) -> str:
+    """Cost predictability (section 9) and service levels with the SLA replay (section 10)."""
+    from pipelines.metrics.predictability import cv_in_words
+
+    s, cur, sc, v = r.summary, r.summary.currency, r.scenario, r.service
+    p = s.raw.get("predictability") or {}
+    parts = ['<section id="service-levels"><h2>Predictability and service levels</h2>']
+    if p.get("months"):
+        surprise = (f" The largest surprise was {_month(p['largest_surprise_month'])},"
+                    f" {_money(p['largest_surprise_amount'], cur)} above the average of the"
+                    " months before it." if p.get("largest_surprise_month") else "")
+        text = (f"Over {_n(p['months'], 'month', 'months')}, break-fix averaged"
+                f" {_money(p['mean'], cur)} a month: {cv_in_words(p['cv'])}. The worst month,"
+                f" {_month(p['worst_month'])}, cost {_money(p['worst_amount'], cur)};"
+                f" {p['months_above_fee']} of {p['months']} months cost more than the flat"
+                f" managed fee of {_money(s.spend['monthly_fee'], cur)}.{surprise}")
+        parts.append(f"<p><strong>{e(text)}</strong></p>")
+        parts.append(chart(charts.predictability(
+            s.spend_monthly, s.spend["monthly_fee"], data.month_date(p["worst_month"]),
+            data.month_date(p["largest_surprise_month"]), cur), "predictability"))
+    if v is not None:
+        resp, tb = v.response, v.ttr_business
+        hol = f", {_n(len(sc.holidays), 'holiday', 'holidays')} off" if sc.holidays else ""
+        note = (f"Business hours {sc.business_hours} ({v.weekly_business_hours:g} h a week{hol})"
+                f" in {sc.timezone}. Resolution in business hours: median"
+                f" {_hours(tb['median_hours'])}, 90th percentile {_hours(tb['p90_hours'])}"
+                f" over {tb['count']:,} tickets. ")
+        note += (f"First response: median {_hours(resp['median_hours'])}, 90th percentile"
+                 f" {_hours(resp['p90_hours'])} over {resp['count']:,} tickets (calendar hours)."
+                 if resp["count"] else "The exports carry no first-response time.")
+        pooled = v.resolve_breach_pct
+        note += (" Under the managed SLA's resolve targets, "
+                 + (f"{pooled:.1f}% of the tickets with a priority would have breached."
+                    if pooled is not None else "no ticket with a priority was timed."))
+        parts.append(f'<p class="caption">{e(note)}</p>')
+        if resp["count"]:
+            parts.append(chart(charts.service_by_priority(v.by_priority, "response"),
+                               "service_response"))
+        parts.append(chart(charts.service_by_priority(v.by_priority, "resolution"),
+                           "service_resolution"))
+        parts.append(chart(charts.sla_breaches(v.by_priority), "sla_by_priority"))
+        parts.append(chart(charts.sla_breach_trend(v.monthly), "sla_monthly"))
+    return "".join(parts) + "</section>"
+
+
 def _table(headers: list[str], rows: list[list[Any]], numeric: tuple[int, ...] = ()) -> str:
     head = "".join(f'<th class="num">{e(h)}</th>' if i in numeric else f"<th>{e(h)}</th>"
                    for i, h in enumerate(headers))
@@ -504,6 +556,10 @@ def _setting_text(key: str, value: Any, currency: str | None) -> str:
         return ", ".join(value) or "none"
     if key == "include_parts":
         return "yes" if value else "no"
+    if isinstance(value, dict):  # SLA targets by priority
+        return ", ".join(f"{p} {h:g} h" for p, h in value.items())
+    if key == "holidays":
+        return ", ".join(value) or "none"
     if key in ("per_user", "per_device", "flat_monthly", "onboarding_fee", "hourly_rate",
                "cost_per_user_hour"):
         return _money(float(value), currency, 2)
@@ -631,7 +687,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
   .cards { grid-template-columns: repeat(3, 1fr); }
   .card .value { font-size: 17px; }
   h2, h3 { break-after: avoid; }
-  section#downtime, section#time-to-resolve, section#scenario,
+  section#downtime, section#time-to-resolve, section#service-levels, section#scenario,
   section#data-quality { break-before: page; border-top: 0; }
   .keep { break-inside: avoid; }
   section h2 { border-top: 0; margin-top: 0; }

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PAGES = {"overview": "", "spend": "spend", "downtime": "downtime",
-         "time-to-resolve": "time-to-resolve", "data": "data"}
-CHART_COUNT = {"overview": 1, "spend": 3, "downtime": 3, "time-to-resolve": 2, "data": 0}
+         "time-to-resolve": "time-to-resolve", "service-levels": "service-levels", "data": "data"}
+CHART_COUNT = {"overview": 1, "spend": 4, "downtime": 3, "time-to-resolve": 2,
+               "service-levels": 3, "data": 0}
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from pipelines.scenario import load_scenario
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
-         "views/time_to_resolve.py", "views/data.py"]
-CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 3, "views/downtime.py": 3,
-               "views/time_to_resolve.py": 2}
+         "views/time_to_resolve.py", "views/service_levels.py", "views/data.py"]
+CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 4, "views/downtime.py": 3,
+               "views/time_to_resolve.py": 2, "views/service_levels.py": 3}
 
 
 @pytest.fixture(autouse=True)

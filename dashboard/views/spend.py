@@ -73,7 +73,7 @@ def predictability_panel(s: Summary, cur: str | None) -> None:
                    delta=ui.money(p["worst_amount"], cur), delta_color="off", delta_arrow="off")
     cols[1].metric("Largest surprise", ui.month_label(p["largest_surprise_month"]), border=True,
                    delta=(None if p["largest_surprise_amount"] is None else
-                          f"{ui.money(p['largest_surprise_amount'], cur)} above the months before"),
+                          f"{ui.money(p['largest_surprise_amount'], cur)} above trend"),
                    delta_color="off", delta_arrow="off",
                    help="The month furthest above the average of the (up to 12) months before"
                         " it; needs 3 earlier months.")
