@@ -142,15 +142,14 @@ def _first_load(target: Path, prepared: Prepared, sha: str, started: datetime,
             if not target.exists():
                 os.replace(partial, target)
                 committed = True
-    except BaseException:
-        for d in missing:  # deepest first: only the directories this load created
-            with contextlib.suppress(OSError):
-                d.rmdir()
-        raise
     finally:
         for p in (partial, partial.with_name(partial.name + ".wal")):
             with contextlib.suppress(OSError):
                 p.unlink()
+        if not target.exists():
+            for d in missing:  # deepest first: only the directories this load created
+                with contextlib.suppress(OSError):
+                    d.rmdir()
     if committed:
         return summary
     with connect(target.stem, target.parent) as con:
@@ -548,7 +547,7 @@ class _Reader:
                 limit = parse.MONEY_LIMIT[4 if fld == "unit_price" else 2]
                 bad = value.abs() > limit
                 self._flag(bad, f"'{src.header}' is '{{}}', too large an amount (over"
-                           f" {limit:,.2f})", txt)
+                           f" {limit:,})", txt)
             else:
                 nonfinite = ~value.is_finite()
                 self._flag(nonfinite, f"'{src.header}' is '{{}}', not a finite number", txt)
@@ -686,7 +685,7 @@ class _Reader:
             big = amount.abs() > parse.MONEY_LIMIT[2]
             self._flag(big, f"{self._label('quantity')} x {self._label('unit_price')} is"
                        " '{}', too large an amount (over"
-                       f" {parse.MONEY_LIMIT[2]:,.2f})", amount.cast(pl.Utf8))
+                       f" {parse.MONEY_LIMIT[2]:,})", amount.cast(pl.Utf8))
             amount = amount.set(big.fill_null(False), None)  # type: ignore[arg-type]
             amount_text = pl.select(pl.concat_str(
                 [self._raw_text("quantity"), self._raw_text("unit_price")], separator="x")

@@ -10,6 +10,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import sys
 import zipfile
 import zlib
@@ -270,6 +271,10 @@ def decode(name: str, data: bytes) -> tuple[str, str, list[str]]:
             return body.decode("utf-8"), "utf-8-sig", notes
         except UnicodeDecodeError as exc:
             text, bad = _utf8_or_1252(body, exc)
+            if not bad:
+                notes.append("the file starts with a UTF-8 mark but its text is not UTF-8:"
+                             " read as Windows-1252")
+                return text, "windows-1252", notes
             notes.append(_lines_note(bad, "not UTF-8 although the file starts with a UTF-8"
                                           " mark: read as Windows-1252"))
             return text, "utf-8-sig", notes
@@ -413,6 +418,8 @@ def _read_csv(
 
 
 MAX_COLUMNS = 5000
+_BARE_CR = re.compile(r"\r(?!\n)")
+_CR_MARK = "\ue000"  # a private-use character standing in for a cell's bare CR
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # huge cells are values, not errors
 
 
@@ -423,6 +430,11 @@ def _read_ragged(
 
     Row numbers count physical lines up to the record's first line, as elsewhere.
     """
+    # A bare CR left here is inside a cell (files that end lines with one were converted):
+    # kept as the cell's text, as the fast reader keeps it, not taken for a line end.
+    inner_cr = "\r" in text and bool(_BARE_CR.search(text))
+    if inner_cr:
+        text = _BARE_CR.sub(_CR_MARK, text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str | None]] = []
     numbers: list[int] = []
@@ -455,6 +467,8 @@ def _read_ragged(
                 delimiter.join(record),
             ))
             continue
+        if inner_cr:
+            record = [c.replace(_CR_MARK, "\r") for c in record]
         cells: list[str | None] = [c if c != "" else None for c in record[:width]]
         rows.append(cells + [None] * (width - len(cells)))
         numbers.append(row_number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from pipelines import store, workspace
+from pipelines.cli import main
 from pipelines.errors import InputError, SettingError
 from pipelines.ingest import ingest_file, prepare
 
@@ -274,3 +276,267 @@ def test_a_small_tracker_export_with_common_header_names(tmp_path: Path, data_di
                  " ttr_hours FROM incidents ORDER BY 1") == [
         ("J1", "Bob's Bakery", "TILL-1", 3.0, Decimal("270.00"), 3.0),
         ("J2", "Bob's Bakery", None, None, None, None)]
+
+
+# --- data a load gets wrong, hostile input (issue 9) -----------------------------------------
+
+HOSTILE = DATA / "hostile"
+
+
+def rejects_of(data_dir: Path, ws: str = "t") -> list[tuple]:
+    with workspace.connect(ws, data_dir, read_only=True) as con:
+        return con.execute("SELECT row_number, reason FROM rejects ORDER BY 1").fetchall()
+
+
+def test_ledger_lines_without_numbers_keep_their_key_across_files_and_zones(
+        tmp_path: Path, data_dir: Path) -> None:
+    """The same line in a later export replaces itself: keyed by its raw text, not by the
+    parsed amount (whose text depends on the other lines' decimals) or the instant."""
+    first = tmp_path / "spend_jan.csv"
+    first.write_text("Date,Supplier,Description,Amount\n"
+                     "31/01/2025,Acme IT,Support,\"25,000.00\"\n"
+                     "15/01/2025,Acme IT,Parts,1200.125\n")
+    later = tmp_path / "spend_jan_again.csv"
+    later.write_text("Date,Supplier,Description,Amount\n31/01/2025,Acme IT,Support,\"25,000.00\"\n")
+    ingest_file(first, "t", data_dir)
+    main(["scenario", "-w", "t", "--data-dir", str(data_dir), "--set", "timezone=Pacific/Auckland"])
+    s = ingest_file(later, "t", data_dir)
+    assert (s.inserted, s.updated) == (0, 1)
+    assert query(data_dir, "SELECT count(*), sum(amount) FROM invoice_lines") == [
+        (2, Decimal("26200.13"))]
+
+
+def test_the_date_order_of_a_header_is_remembered(tmp_path: Path, data_dir: Path) -> None:
+    """January's export shows 13/03/2024 (day-first); February's, same header, has only
+    ambiguous dates and loads day-first: 03/04/2024 is 3 April."""
+    header = "Job Ref,Date Raised,Date Closed\n"
+    (tmp_path / "jan.csv").write_text(header + "J-1,13/03/2024 09:00,14/03/2024 10:00\n")
+    (tmp_path / "feb.csv").write_text(header + "J-2,03/04/2024 09:00,05/04/2024 10:00\n")
+    mapping = {"ticket_id": "Job Ref", "opened_at": "Date Raised", "resolved_at": "Date Closed"}
+    ingest_file(tmp_path / "jan.csv", "t", data_dir, mapping=mapping)
+    ingest_file(tmp_path / "feb.csv", "t", data_dir)
+    assert query(data_dir, "SELECT strftime(opened_at, '%Y-%m-%d') FROM incidents"
+                 " WHERE ticket_id = 'J-2'") == [("2024-04-03",)]
+    # An order given once by hand is remembered the same way.
+    other = "Ref,Created\n"
+    (tmp_path / "a.csv").write_text(other + "K-1,03/04/2024\n")
+    (tmp_path / "b.csv").write_text(other + "K-2,05/06/2024\n")
+    with pytest.raises(InputError, match="day-first or month-first"):
+        ingest_file(tmp_path / "a.csv", "t", data_dir)
+    ingest_file(tmp_path / "a.csv", "t", data_dir, date_order="month-first")
+    ingest_file(tmp_path / "b.csv", "t", data_dir)
+    assert query(data_dir, "SELECT strftime(opened_at, '%Y-%m-%d') FROM incidents"
+                 " WHERE ticket_id = 'K-2'") == [("2024-05-06",)]
+
+
+ZONE_FILE = ("Ticket Number,Created,Resolved,Priority\n"
+             "Z-1,2024-03-31 01:30,2024-03-31 02:30,High\n"  # 02:30 does not exist in Amsterdam
+             "Z-2,2024-10-27 02:30,2024-10-27 03:30,Low\n"  # 02:30 happens twice
+             "Z-3,2024-06-01T10:00:00+00:00,2024-06-01 12:00,Low\n"  # an offset keeps its instant
+             "Z-4,2024-01-31 23:30,,Low\n")  # January in Amsterdam, 22:30 UTC
+
+
+def test_zone_then_load_equals_load_then_zone(tmp_path: Path, data_dir: Path) -> None:
+    """METRICS.md section 6: the figures never depend on the order of zone and files."""
+    f = tmp_path / "tickets.csv"
+    f.write_text(ZONE_FILE)
+    zone = ["--data-dir", str(data_dir), "--set", "timezone=Europe/Amsterdam"]
+    ingest_file(f, "late", data_dir)
+    assert main(["scenario", "-w", "late", *zone]) == 0
+    assert main(["scenario", "-w", "early", *zone]) == 0  # before the first load
+    ingest_file(f, "early", data_dir)
+    sql = "SELECT * EXCLUDE (load_id, client) FROM incidents ORDER BY ticket_id"
+    with workspace.connect("late", data_dir, read_only=True) as con:
+        late = con.execute(sql).fetchall()
+        z1 = con.execute("SELECT strftime(opened_at, '%H:%M'), ttr_hours, strftime(resolved_at,"
+                         " '%H:%M') FROM incidents WHERE ticket_id IN ('Z-1', 'Z-2', 'Z-3')"
+                         " ORDER BY 1").fetchall()
+        months = con.execute("SELECT opened_month FROM incidents WHERE ticket_id = 'Z-4'"
+                             ).fetchall()
+    with workspace.connect("early", data_dir, read_only=True) as con:
+        early = con.execute(sql).fetchall()
+    assert late == early
+    # Z-1 00:30-01:30 UTC (the skipped 02:30 read at +01:00); Z-2 00:30 (earlier of the
+    # two 02:30s, +02:00) to 02:30 (+01:00); Z-3 opened 10:00 UTC as written.
+    assert z1 == [("00:30", 1.0, "01:30"), ("00:30", 2.0, "02:30"), ("10:00", 0.0, "10:00")]
+    assert months == [(date(2024, 1, 1),)]
+    # and back to UTC: the wall times as written
+    main(["scenario", "-w", "late", "--data-dir", str(data_dir), "--set", "timezone=UTC"])
+    with workspace.connect("late", data_dir, read_only=True) as con:
+        assert con.execute("SELECT strftime(opened_at, '%Y-%m-%d %H:%M') FROM incidents"
+                           " WHERE ticket_id = 'Z-4'").fetchall() == [("2024-01-31 23:30",)]
+
+
+def test_values_the_store_cannot_hold_are_rejects(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "big.csv"
+    f.write_text("Invoice Number,Date,Client,Quantity,Unit Price,Amount\n"
+                 "I-1,2025-01-02,Acme,1,9999999999999999.99,10\n"
+                 "I-2,2025-01-02,Acme,1,10,9999999999999999.99\n"
+                 "I-3,2025-01-02,Acme,1,10,10\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (1, 2)
+    assert rejects_of(data_dir) == [
+        (2, "'Unit Price' is '9999999999999999.99', too large an amount (over"
+            " 999,999,999,999.9999)"),
+        (3, "'Amount' is '9999999999999999.99', too large an amount (over 999,999,999,999.99)"),
+    ]
+
+
+def test_no_amount_column_parses_quantity_and_price_once(tmp_path: Path,
+                                                         data_dir: Path) -> None:
+    f = tmp_path / "lines.csv"
+    f.write_text("Invoice Number,Date,Client,Description,Quantity,Unit Price\n"
+                 "I-1,2025-01-02,Acme,Labour,two,75.00\n"
+                 "I-2,2025-01-02,Acme,Labour,2,\n"
+                 "I-3,2025-01-02,Acme,Labour,2,75.00\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (1, 2)
+    assert rejects_of(data_dir) == [
+        (2, "'Quantity' is 'two', not a number"),
+        (3, "'Quantity' or 'Unit Price' is empty: the line's amount is unknown"),
+    ]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "-nan", "Infinity", "1e309"])
+def test_non_finite_numbers_are_rejects_and_metrics_still_compute(
+        tmp_path: Path, data_dir: Path, value: str) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text("Ticket Number,Created,Resolved,Priority,Downtime Minutes,Labour Hours\n"
+                 f"A-1,2024-01-02 10:00,2024-01-02 12:00,P1,{value},1\n"
+                 f"A-2,2024-01-02 10:00,2024-01-02 12:00,P1,30,{value}\n"
+                 "A-3,2024-01-02 10:00,2024-01-02 12:00,P1,30,1\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (1, 2)
+    assert rejects_of(data_dir) == [
+        (2, f"'Downtime Minutes' is '{value}', not a finite number"),
+        (3, f"'Labour Hours' is '{value}', not a finite number"),
+    ]
+    assert main(["metrics", "-w", "t", "--data-dir", str(data_dir), "--json"]) == 0
+
+
+def test_dates_out_of_range_are_rejects(tmp_path: Path, data_dir: Path) -> None:
+    """METRICS.md section 8: more than a day after the load's start is refused; before 1900
+    too, except the placeholders for no date (0001-01-01 here: the ticket is open)."""
+    f = tmp_path / "t.csv"
+    f.write_text("Ticket Number,Created,Resolved\n"
+                 "A-1,9999-12-31 10:00,\n"
+                 "A-2,2024-01-02 10:00,2204-01-02 10:00\n"
+                 "A-3,1850-03-01 10:00,\n"
+                 "A-4,2024-01-02 10:00,0001-01-01 00:00\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (1, 3)
+    assert rejects_of(data_dir) == [
+        (2, "'Created' is '9999-12-31 10:00', more than a day after this load"),
+        (3, "'Resolved' is '2204-01-02 10:00', more than a day after this load"),
+        (4, "'Created' is '1850-03-01 10:00', before 1900: not a real date"),
+    ]
+    assert query(data_dir, "SELECT ticket_id, resolved_at FROM incidents") == [("A-4", None)]
+    assert main(["metrics", "-w", "t", "--data-dir", str(data_dir), "--json"]) == 0
+
+
+def test_a_failed_first_load_leaves_nothing_behind(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "new" / "dir"
+
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr(store, "_before_commit", fail)
+    with pytest.raises(OSError, match="injected"):
+        ingest_file(DATA / "formats/zendesk__tickets.csv", "t", data_dir)
+    assert not (tmp_path / "new").exists()
+    monkeypatch.undo()
+    ingest_file(DATA / "formats/zendesk__tickets.csv", "t", data_dir)
+    assert sorted(p.name for p in data_dir.iterdir()) == ["t.duckdb"]
+
+
+def test_an_amount_of_spaces_is_a_reject(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "inv.csv"
+    f.write_text("Invoice Number,Date,Client,Amount\nI-1,2025-01-02,Acme,   \n"
+                 "I-2,2025-01-02,Acme,10\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (1, 1)
+    assert rejects_of(data_dir) == [
+        (2, "'Amount' is empty: every invoice line needs an amount")]
+
+
+TICKETS = "Ticket Number,Created,Resolved,Title\n"
+
+
+@pytest.mark.parametrize(("name", "data", "loaded", "rejected", "note"), [
+    # a UTF-16 mark in front of UTF-8 text
+    ("bom16.csv", b"\xff\xfe" + (TICKETS + "A-1,2024-01-02 10:00,,Caf\u00e9\n").encode(),
+     1, 0, "UTF-16 mark but its text is 8-bit"),
+    # a UTF-8 mark in front of Windows-1252 bytes
+    ("bom8.csv", b"\xef\xbb\xbf" + (TICKETS + "A-1,2024-01-02 10:00,,Caf\u00e9 \u2013 ok\n"
+                                    ).encode("cp1252"), 1, 0, "UTF-8 mark but its text is not UTF-8"),
+    # classic Mac line ends
+    ("cr.csv", (TICKETS + "A-1,2024-01-02 10:00,,x\nA-2,2024-01-03 10:00,,y\n"
+                ).replace("\n", "\r").encode(), 2, 0, None),
+    # Windows-1252, a ragged row and a bare CR inside a cell
+    ("ragged.csv", (TICKETS + "A-1,2024-01-02 10:00,,Caf\u00e9\nA-2,2024-01-02 10:00,,a,b,c\n"
+                    "A-3,2024-01-02 10:00,,in\rside\n").encode("cp1252"), 2, 1, None),
+    # non-ASCII digits in a date
+    ("digits.csv", (TICKETS + "A-1,\uff12\uff10\uff12\uff14-01-01 10:00,,x\n"
+                    "A-2,2024-01-02 10:00,,y\n").encode(), 1, 1, None),
+])
+def test_hostile_text_files_load_or_reject_and_never_raise(
+        tmp_path: Path, data_dir: Path, name: str, data: bytes, loaded: int, rejected: int,
+        note: str | None) -> None:
+    f = tmp_path / name
+    f.write_bytes(data)
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_loaded, s.rows_rejected) == (loaded, rejected)
+    if note:
+        assert note in s.message
+
+
+def test_random_bytes_after_a_utf8_megabyte_are_read_with_the_lines_named(
+        tmp_path: Path, data_dir: Path) -> None:
+    rows = "".join(f"A-{i},2024-01-02 10:00,,ok\n" for i in range(40_000))
+    f = tmp_path / "long.csv"
+    f.write_bytes((TICKETS + rows).encode() + b"B-1,2024-01-02 10:00,,\x81\xfe\xff\x9d\n")
+    s = ingest_file(f, "t", data_dir)
+    assert (s.rows_read, s.rows_loaded) == (40_001, 40_001)
+    assert "line 40002 (1 line) not UTF-8: read as Windows-1252" in s.message
+
+
+def test_printable_garbage_is_one_clear_line(tmp_path: Path, data_dir: Path) -> None:
+    f = tmp_path / "garbage.csv"
+    f.write_text('"a""b,c"d""e,,,\n' + "x;y|z\t" * 500 + "\n" + "\"\"\",,\n" * 3)
+    with pytest.raises(InputError) as exc:
+        ingest_file(f, "t", data_dir)
+    assert str(exc.value).startswith("garbage.csv: ")
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("damaged.xlsx", "damaged.xlsx: a damaged zip file (an .xlsx workbook is one) that cannot"
+                     " be opened (File is not a zip file); export it again"),
+    ("photos.zip", "photos.zip: is a zip archive of 2 files (IMG_0001.jpg, IMG_0002.jpg) with"
+                   " no CSV or .xlsx export in it; load the export itself"),
+    ("really_a_zip.csv", "really_a_zip.csv: is a zip archive of 1 files (minutes.pdf) with no"
+                         " CSV or .xlsx export in it; load the export itself"),
+])
+def test_archives_and_workbooks_that_are_not_exports_are_named(name: str, message: str,
+                                                               data_dir: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        ingest_file(HOSTILE / name, "t", data_dir)
+    assert str(exc.value) == message
+    assert not data_dir.exists()
+
+
+def test_zip_and_gz_load_as_the_export_inside(data_dir: Path) -> None:
+    """The UCI event log ships zipped: the excerpt zipped loads like the excerpt."""
+    s = ingest_file(HOSTILE / "incident_event_log_excerpt.csv.zip", "t", data_dir)
+    assert (s.format, s.rows_read, s.rows_loaded, s.inserted) == ("servicenow", 258, 258, 40)
+    s = ingest_file(HOSTILE / "zendesk_tickets.csv.gz", "t", data_dir)
+    assert (s.format, s.inserted) == ("zendesk", 4)
+
+
+def test_a_workbook_whose_first_sheet_is_empty_reads_the_export_sheet(data_dir: Path) -> None:
+    s = ingest_file(HOSTILE / "second_sheet.xlsx", "t", data_dir)
+    assert (s.rows_loaded, s.inserted) == (2, 2)
+    assert "read sheet 'Tickets'" in s.message
+    with pytest.raises(InputError, match="the workbook's sheet 'Cover' has no header row"):
+        ingest_file(HOSTILE / "second_sheet.xlsx", "u", data_dir, sheet="Cover")

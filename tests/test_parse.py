@@ -139,3 +139,37 @@ def test_priority_normalisation(raw: str, expected: str | None) -> None:
 def test_profile_priority_codes_come_first() -> None:
     got = pl.select(parse.normalise_priority(pl.lit("7"), {"7": "P2"})).item()
     assert got == "P2"
+
+
+# --- hostile values (issue 9) ---------------------------------------------------------------
+
+def test_non_ascii_digits_are_not_dates_and_never_raise() -> None:
+    """Full-width and Arabic-Indic digits match a Unicode `\\d`; only ASCII digits are read."""
+    s = pl.Series(["２０２４-01-01", "２０２４-０１-０１ １０:００", "١٢/٠٣/٢٠٢٤", "2024-01-01"])
+    got = parse.parse_timestamps(s, True, "UTC").to_list()
+    assert got == [None, None, None, datetime(2024, 1, 1, tzinfo=UTC)]
+    assert parse.parse_money(pl.Series(["１２.５０"]), False)[0] is None
+    assert parse.parse_number(pl.Series(["１２"]), False)[0] is None
+
+
+def test_mixed_date_attacks_parse_by_parts_without_raising() -> None:
+    s = pl.Series(["2024-01-01 99:99", "99/99/9999", "2024-02-30", "1/1/1", "Feb 30, 2024",
+                   "00/00/0000", "2024-01-01T10:00:00+99:99", "31-Foo-2024", "12/13/2024 25:00 PM",
+                   "30 Feb 2024 10:00"])
+    assert parse.parse_timestamps(s, True, "Europe/Amsterdam").null_count() == 9
+
+
+def test_wall_times_are_kept_for_naive_values_only() -> None:
+    """`2024-06-01 10:00` in Amsterdam is 08:00 UTC, wall 10:00; with an offset, no wall."""
+    s = pl.Series(["2024-06-01 10:00", "2024-06-01T10:00:00+00:00", "01/06/2024 10:00 Z"])
+    instants, walls = parse.parse_timestamps_wall(s, True, "Europe/Amsterdam")
+    assert instants.to_list() == [datetime(2024, 6, 1, 8, tzinfo=UTC),
+                                  datetime(2024, 6, 1, 10, tzinfo=UTC),
+                                  datetime(2024, 6, 1, 10, tzinfo=UTC)]
+    assert walls.to_list() == [datetime(2024, 6, 1, 10), None, None]
+
+
+def test_placeholders_are_the_known_no_date_values_only() -> None:
+    s = pl.Series(["1899-12-30", "1900-01-01", "0001-01-01", "1850-03-01", "0001-06-15"])
+    parsed = parse.parse_timestamps(s, None, "UTC", keep_placeholders=True)
+    assert parse.is_placeholder(parsed).to_list() == [True, True, True, False, False]
