@@ -132,9 +132,9 @@ def delete_workspace(name: str, data_dir: str | Path | None = None) -> list[str]
         with connect(name, data_dir, read_only=True) as con:  # waits for other processes
             counts = store.table_counts(con)
             mappings = len(store.settings_with_prefix(con, "mapping:"))
-        what = (f" ({counts['incidents']:,} tickets, {counts['invoice_lines']:,} invoice lines,"
-                f" {counts['loads']:,} loads, {mappings} saved mapping"
-                f"{'' if mappings == 1 else 's'})")
+        what = " (" + ", ".join(_count(n, noun) for n, noun in (
+            (counts["incidents"], "ticket"), (counts["invoice_lines"], "invoice line"),
+            (counts["loads"], "load"), (mappings, "saved mapping"))) + ")"
     except WorkspaceDamaged:
         what = " (damaged)"
     for p in (path, path.with_name(path.name + ".wal")):
@@ -145,8 +145,12 @@ def delete_workspace(name: str, data_dir: str | Path | None = None) -> list[str]
     if uploads.is_dir():
         n = sum(1 for f in uploads.rglob("*") if f.is_file())
         shutil.rmtree(uploads)
-        removed.append(f"{uploads} ({n} uploaded file{'' if n == 1 else 's'})")
+        removed.append(f"{uploads} ({_count(n, 'uploaded file')})")
     return removed
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @contextmanager
