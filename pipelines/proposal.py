@@ -184,6 +184,7 @@ def html_from(p: ProposalData, layout: report.Layout = "print") -> str:
         window=sp.get("window") or m.get("window") or {},
         checks=m.get("checks") or [], verdict_state=m.get("verdict_state"),
         verdict=m.get("verdict", ""), problems=problems, sla=sla,
+        problems_cost=any(g.get("cost") is not None for g in problems),
         sla_rows=_sla_rows(sla), sla_respond=_any_responded(_sla_rows(sla)), top_recurring=(down.get("top_recurring") or [])[:6],
         downtime_cost=money(sp.get("downtime_cost_total")),
         breakfix_total=money(sp.get("breakfix_total")),
