@@ -106,10 +106,14 @@ def largest_lines(ctx: ui.Context, cur: str | None) -> None:
                    " makes break-fix look dearer than it was. Select it to leave it out;"
                    " the exclusion is saved in the workspace's scenario (`exclude_spend`).")
         shown = top.with_columns((top["share"] * 100).round(1).alias("share"))
+        # The key changes with the exclusions, so a saved exclusion clears the selection.
         event = st.dataframe(
-            shown, key="largest_lines", hide_index=True, on_select="rerun",
+            shown, key=f"largest_lines_{len(ctx.scenario.exclude_spend)}", hide_index=True,
+            on_select="rerun",
             selection_mode="single-row",
-            column_config={"share": st.column_config.NumberColumn("% of break-fix",
+            column_config={"invoice_date": st.column_config.DateColumn("date",
+                                                                       format="D MMM YYYY"),
+                           "share": st.column_config.NumberColumn("% of break-fix",
                                                                   format="%.1f%%"),
                            "amount": st.column_config.NumberColumn(f"amount{f' ({cur})' if cur else ''}",
                                                                    format="%,.2f")})

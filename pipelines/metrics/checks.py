@@ -100,7 +100,7 @@ def evidence_checks(
     if cost.source is None or cost.window is None:
         out.append(_no_spend(f, ctx))
     elif f is not None:
-        out += _short_window(cost.window, ctx)
+        out += _short_window(cost.window, cost.source, ctx)
         out += _tickets_outside_spend(f, cost.window, counts["total"], ctx)
         if cost.source == "invoices":
             out += _spend_gaps(con, f, cost.window, ctx)
@@ -162,21 +162,23 @@ def _no_spend(f: Facts | None, ctx: Context) -> Check:
         " `--map labour_hours=HEADER` or `--map billed_amount=HEADER`)."))
 
 
-def _short_window(window: tuple[date, date], ctx: Context) -> list[Check]:
+def _short_window(window: tuple[date, date], source: str, ctx: Context) -> list[Check]:
     n = len(months_between(*window))
+    what = ("invoices" if source == "invoices"
+            else "tickets with billed amounts" if source == "billed_amount"
+            else "tickets with time worked")
     span = present.months_span(month_text(window[0]), month_text(window[1]))
     more = ("widen --from/--to (the dashboard's Months filter) or load"
             if ctx.narrowed else "load")
     if n < 3:
         return [Check("short_window", BLOCK, (
             f"Spend data covers only {present.count(n, 'month')} ({span}); a verdict needs"
-            f" at least 3. To compare, {more} invoices (or tickets with time worked) for"
-            " more months."))]
+            f" at least 3. To compare, {more} {what} for more months."))]
     if n < 12:
         return [Check("short_window", WARN, (
             f"Spend data covers {present.count(n, 'month')} ({span}), fewer than 12: there"
             " is no full year behind the run-rate (the last 12 months of break-fix against"
-            f" 12 months of the contract). For a full year, {more} invoices for earlier"
+            f" 12 months of the contract). For a full year, {more} {what} for earlier"
             " months."))]
     return []
 
