@@ -45,11 +45,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import __version__, errors, store, workspace
+from pipelines import __version__, errors, scrub, workspace
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
 from pipelines.metrics.spend import SpendResult, spend
 from pipelines.metrics.summary import hours, money
-from pipelines.scenario import load_scenario
+from pipelines.scenario import SETTING_KEY as SCENARIO_KEY
+from pipelines.scenario import Scenario, load_scenario
 
 SCHEMA = pl.Schema({  # type: ignore[arg-type]  # mypy reads the mixed dict as object
     "workspace": pl.String, "status": pl.String, "message": pl.String,
@@ -144,12 +145,23 @@ def _evidence_checks(con: duckdb.DuckDBPyConnection, name: str, f: Any, cost: Sp
     return [c.to_dict() for c in found]
 
 
-def light_row(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
+def _settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The stored scenario and scrub setting in one query; None when there are no tables."""
+    try:
+        rows = con.execute("SELECT key, value FROM settings WHERE key IN (?, ?)",
+                           [SCENARIO_KEY, scrub.SETTING]).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return {k: json.loads(v) for k, v in rows}
+
+
+def light_row(con: duckdb.DuckDBPyConnection, name: str,
+              scenario: Scenario | None = None) -> dict[str, Any]:
     """The portfolio figures of the workspace `con` reads, by the lighter path.
 
     The same numbers as `row_from_metrics(metrics_json(...))`, from the same functions.
     """
-    scenario = load_scenario(con)
+    scenario = scenario or load_scenario(con)
     with prepared(con, scenario, Filters()) as f:
         counts = incident_counts(con, scenario, facts=f)
         cost: SpendResult = spend(con, scenario, facts=f)
@@ -215,11 +227,13 @@ def _row_of(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
     """The row of the workspace `con` reads (attached and in USE, or its own connection)."""
     row = _blank(name, "ok")
     try:
-        if not store._has_table(con, "incidents"):
+        settings = _settings(con)
+        if settings is None:
             row.update(status="empty", message="no tables yet: load a file into it")
             return row
-        row.update(light_row(con, name))
-        row["scrubbed"] = bool(store.get_setting(con, "scrub_personal_data", False))
+        scenario = Scenario.from_dict(settings.get(SCENARIO_KEY) or {})
+        row.update(light_row(con, name, scenario))
+        row["scrubbed"] = bool(settings.get(scrub.SETTING, False))
     except errors.BreakevenError as exc:
         return _blank(name, "error", str(exc))
     except duckdb.Error as exc:
