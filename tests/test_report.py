@@ -24,7 +24,9 @@ ARTIFACTS = REPO / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 CHARTS = ["cumulative_spend", "monthly_spend", "trailing_spend", "monthly_downtime",
-          "top_recurring", "downtime_calendar", "monthly_ttr", "ttr_by_priority"]
+          "top_recurring", "downtime_calendar", "monthly_ttr", "ttr_by_priority",
+          # Predictability and service levels (acme has no first-response times).
+          "predictability", "service_resolution", "sla_by_priority", "sla_monthly"]
 SCRIPT = "<script>alert(1)</script>"
 ASSET = '<img src=x onerror="alert(2)">'
 
@@ -51,11 +53,11 @@ def test_report_has_verdict_charts_scenario_and_quality(acme_html: str) -> None:
             " (the last 12 months of break-fix against 12 months of the contract), and more"
             " in total since Jun 2024; break-even price GBP 186.47 per user per month"
             " (Jan 2023 to Dec 2025).") in acme_html
-    assert report.chart_count(acme_html) == 8
+    assert report.chart_count(acme_html) == len(CHARTS)
     assert list(report.figures_in(acme_html)) == CHARTS
-    assert acme_html.count("Plotly.newPlot(") == 8
-    for section in ("verdict", "spend", "downtime", "time-to-resolve", "scenario",
-                    "data-quality"):
+    assert acme_html.count("Plotly.newPlot(") == len(CHARTS)
+    for section in ("verdict", "spend", "downtime", "time-to-resolve", "service-levels",
+                    "scenario", "data-quality"):
         assert f'id="{section}"' in acme_html
     assert "Contract price per user per month" in acme_html and "GBP 125.00" in acme_html
     assert "servicenow_incidents.csv" in acme_html and "xero_invoices.csv" in acme_html
@@ -67,7 +69,7 @@ def test_report_is_self_contained(acme_html: str) -> None:
     """plotly.js inlined once; no script, stylesheet, font or image fetched from anywhere."""
     scripts = re.findall(r"<script\b[^>]*>", acme_html)
     assert all("src" not in tag for tag in scripts)
-    assert len(scripts) == 1 + 8  # plotly.js once, then one small script per chart
+    assert len(scripts) == 1 + len(CHARTS)  # plotly.js once, then one small script per chart
     head, body = acme_html.split("</head>", 1)
     assert head.count("<script>") == 1 and "plotly.js v" in head
     assert body.count("plotly.js v") == 0
@@ -95,7 +97,7 @@ def test_filters_and_scenario_reach_the_report(acme_dir: Path, tmp_path: Path,
     out = tmp_path / "r.html"
     assert cli.main(["report", "-w", "acme", "--data-dir", str(acme_dir), "--out", str(out),
                      "--from", "2024-01", "--to", "2024-12", "--scenario", str(scenario)]) == 0
-    assert capsys.readouterr().out == f"report written to {out} (8 charts)\n"
+    assert capsys.readouterr().out == f"report written to {out} ({len(CHARTS)} charts)\n"
     text = out.read_text(encoding="utf-8")
     assert "Jan 2024 to Dec 2024" in text and "months narrowed to 2024-01..2024-12" in text
     assert "GBP 250.00" in text
@@ -150,15 +152,18 @@ def test_escaped_report_runs_no_script(data_dir: Path, tmp_path: Path) -> None:
     name = _hostile_workspace(data_dir, tmp_path)
     page_file = tmp_path / "hostile.html"
     with workspace.connect(name, data_dir) as con:
-        report.write_report(page_file, report.render_html(con, name, Scenario()))
+        html_text = report.render_html(con, name, Scenario())
+        report.write_report(page_file, html_text)
     dialogs: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(page_file.as_uri())
-        # No spend data in these tickets: the three spend charts are not drawn, five are.
-        page.wait_for_function("document.querySelectorAll('.plot-container').length === 5")
+        # No spend data in these tickets: the spend charts are not drawn, the others are.
+        drawn = report.chart_count(html_text)
+        assert "cumulative_spend" not in report.figures_in(html_text) and drawn >= 5
+        page.wait_for_function(f"document.querySelectorAll('.plot-container').length === {drawn}")
         page.mouse.move(10, 10)
         header = page.locator("header .subtitle").inner_text()
         browser.close()
@@ -192,7 +197,8 @@ def test_report_renders_offline_in_chromium(acme_dir: Path, acme_html: str) -> N
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(page_file.as_uri(), wait_until="load")
-        page.wait_for_function("document.querySelectorAll('.plot-container').length === 8")
+        page.wait_for_function(
+            f"document.querySelectorAll('.plot-container').length === {len(CHARTS)}")
         drawn = page.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => ({
             name: f.dataset.chart,
             svgs: f.querySelectorAll('svg.main-svg').length,
