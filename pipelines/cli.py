@@ -71,7 +71,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             s = ingest_file(path, args.workspace, args.data_dir, kind=args.kind,
                             format=args.format, mapping=user_map or None,
-                            date_order=_date_order(args), progress=progress)
+                            date_order=_date_order(args), progress=progress,
+                            sheet=getattr(args, "sheet", None))
         except BreakevenError as exc:
             if len(args.files) == 1 and not args.json:
                 raise
@@ -120,7 +121,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 context = load_context(con)
     p = prepare(Path(args.file), args.workspace or "workspace", kind=args.kind,
                 format_name=args.format, user_map=_parse_map(args.map) or None,
-                date_order=_date_order(args), data_dir=args.data_dir, **context)
+                date_order=_date_order(args), data_dir=args.data_dir,
+                sheet=getattr(args, "sheet", None), **context)
     d = p.detection
     info: dict[str, Any] = {
         "file": p.file_name, "kind": d.kind, "format": d.profile.name,
@@ -266,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--map", action="append", metavar="FIELD=HEADER",
                        help="take a field from a column, e.g. --map opened_at='Date Logged';"
                             " repeatable; remembered for files with the same header")
+        p.add_argument("--sheet", metavar="NAME",
+                       help="the workbook sheet to read (default: the first sheet that holds"
+                            " a header row with data)")
         order = p.add_mutually_exclusive_group()
         order.add_argument("--day-first", action="store_true",
                            help="dates like 03/04/2024 are 3 April (used when the file can't tell)")

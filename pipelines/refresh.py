@@ -44,7 +44,7 @@ from pipelines import ingest, report, store, workspace
 from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy, message_for
 from pipelines.scenario import apply_overrides, load_scenario, read_scenario_file
 
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".zip", ".gz")  # see reading.read_table
 EXIT_DONE, EXIT_FAILED, EXIT_REJECTS = 0, 1, 3
 
 
