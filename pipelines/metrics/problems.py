@@ -176,8 +176,8 @@ home office access account password license licence software hardware adobe read
 edge firefox browser zoom citrix remote desktop erp crm sap payroll finance accounts
 """)
 _KNOWN_MARKED = r"~+((?i:" + "|".join(sorted(_KNOWN)) + r"))\b"
-_DIGIT_TOKENS_KEPT = {"o365": "microsoft", "m365": "microsoft", "office365": "microsoft",
-                      "win10": "windows", "win11": "windows", "2fa": "mfa"}
+_DIGIT_WORDS = [(r"(?i)\b(?:[om]365|office365)\b", "office"),
+                (r"(?i)\bwin1[01]\b", "windows"), (r"(?i)\b2fa\b", "mfa")]
 
 _FIRST_NAMES = _wordset("""
 John Jon James Michael David Robert William Richard Thomas Daniel Matthew Andrew Mark Paul
@@ -198,7 +198,7 @@ Luca Francesco Anders Lars Erik Sven Ingrid Astrid Ewan Niamh Sinead Siobhan Dec
 
 _URL = r"(?i)\b(?:https?://|www\.)\S+"
 _EMAIL = r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"
-_PREFIX = (r"^(?:\s*(?:(?i:re|fw|fwd|aw|wg|sv|tr|rv|vs|antw|ref|r|f)\s*(?:\[\d+\]|\(\d+\))?\s*:"
+_PREFIX = (r"^(?:\s*(?:(?i:re|fw|fwd|aw|wg|sv|tr|rv|vs|antw|ref|r|f)\s*(?:\[\d*\]|\(\d*\))?\s*:"
            r"|\[\s*(?i:external|ext|extern|externe|externo|caution|warning|spam)\s*\]"
            r"|\*+\s*(?i:external|ext)\s*\*+|(?i:external|extern|ext)\s*:|[-:>*\s]))+")
 _TAG_ANYWHERE = r"\[\s*(?i:external|ext|extern|externe|externo)\s*\]"
@@ -303,30 +303,46 @@ def _marked(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _cleaned(titles: pl.Series) -> pl.DataFrame:
-    """Per distinct raw title: `display` (for labels) and `text` (lower case, ids gone)."""
-    raw = titles.fill_null("")
-    base = (
-        raw.str.normalize("NFKC").str.replace_all("~", " ")
-        .str.replace_all(_URL, " ").str.replace_all(_EMAIL, " ")
-        .str.replace_all(_PREFIX, "").str.replace_all(_TAG_ANYWHERE, " ")
-    )
-    frame = pl.DataFrame({"title": raw, "base": base})
-    frame = frame.with_columns(marked=_marked(pl.col("base")))
+# A run of characters holding a digit, up to whitespace or bracket/colon/slash punctuation.
+_DIGITS = r"[^\s,;:()\[\]{}<>\"|/]*\d[^\s,;:()\[\]{}<>\"|/]*"
+
+
+def _without_digits(titles: pl.Series) -> pl.Series:
+    """Titles without ids, numbers, dates, times and IPs (runs holding a digit): what makes
+    nearly every raw title unique goes first, so the rest runs on far fewer distinct ones.
+    A few product names with digits become words first (O365 -> office)."""
+    out = titles.fill_null("")
+    for pattern, repl in _DIGIT_WORDS:
+        out = out.str.replace_all(pattern, repl)
+    return out.str.replace_all(_DIGITS, " ")
+
+
+def _stage1(titles: pl.Series) -> pl.Series:
+    """NFKC; web and e-mail addresses, reply prefixes and [External] tags removed."""
+    raw = titles
+    wide = raw.str.contains(r"[^\x00-\x7F]")
+    if wide.any():  # NFKC costs; ASCII is already in NFKC
+        raw = raw.scatter(wide.arg_true(), raw.filter(wide).str.normalize("NFKC"))
+    out = (raw.str.replace_all("~", " ")
+           .str.replace_all(_URL, " ").str.replace_all(_EMAIL, " ")
+           .str.replace_all(_PREFIX, "").str.replace_all(_TAG_ANYWHERE, " "))
+    return out.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _cleaned(base: pl.Series) -> pl.DataFrame:
+    """Per distinct stage-1 title: `display` (for labels) and `text` (lower case, split)."""
+    frame = pl.DataFrame({"base": base}).with_columns(marked=_marked(pl.col("base")))
     text = pl.col("marked").str.to_lowercase()
     for pattern, repl in _PHRASES:
         text = text.str.replace_all("(?i)" + pattern, repl)
-    for word, repl in _DIGIT_TOKENS_KEPT.items():
-        text = text.str.replace_all(rf"\b{word}\b", repl)
     display = (
         pl.col("marked").str.replace_all(r"(?:^|\s)~\S*", " ")
-        .str.replace_all(r"(?:^|\s)\S*\d\S*", " ")
         .str.replace_all(r"\s+", " ").str.strip_chars(" -–—:;,.#@/|()[]")
-        .str.replace_all(r"(?i)\s+(?:for|from|by|user|-|–|:)$", "")
+        .str.replace_all(r"(?i)\s+(?:for|from|by|user|ref|-|–|:)$", "")
         .str.strip_chars(" -–—:;,.#@/|()[]")
     )
     return frame.with_columns(text=text.str.replace_all(_SPLIT_SOFT, " "),
-                              display=display).select("title", "display", "text")
+                              display=display).select("base", "display", "text")
 
 
 def _words(cleaned: pl.DataFrame, tickets: pl.Series) -> pl.DataFrame:
@@ -377,15 +393,14 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
     that of the words they stand for, so crash/crashes/crashing count together.
     """
     word_of = dict(zip(distinct, words, strict=True))
+    uses = tokens.unique(["i", "token"]).group_by("token").agg(pl.col("n").sum())
     per_word: Counter[str] = Counter()
-    for token, n in tokens.group_by("i", "token").agg(pl.col("n").first()).select(
-            "token", "n").iter_rows():
+    per_surface: Counter[str] = Counter()
+    fold_of = dict(zip(distinct, surface, strict=True))
+    for token, n in uses.iter_rows():
+        per_surface[fold_of[token]] += n
         for w in word_of[token]:
             per_word[w] += n
-    per_surface: Counter[str] = Counter()
-    for token, n in tokens.group_by("i", "token").agg(pl.col("n").first()).select(
-            "token", "n").iter_rows():
-        per_surface[_fold(token.lstrip("~"))] += n
     single = {s: w[0] for s, w in zip(surface, words, strict=True)
               if len(w) == 1 and _latin(s) and len(s) >= 4}
     # A stop word stands for itself ("" + spelling), so "canont" can become "cannot" (dropped).
@@ -464,12 +479,16 @@ def title_groups(titles: pl.Series, tickets: pl.Series | None = None) -> pl.Data
     titles = titles.cast(pl.String)
     counts = tickets if tickets is not None else pl.Series([1] * len(titles))
     counts = counts.cast(pl.Int64).alias("n")
-    cleaned = _cleaned(titles)
-    words = _words(cleaned, counts)
+    raw = pl.DataFrame({"title": titles, "plain": _without_digits(titles), "tickets": counts})
+    plain = raw.group_by("plain").agg(pl.col("tickets").sum())
+    plain = plain.with_columns(base=_stage1(plain["plain"]))
+    bases = plain.group_by("base").agg(pl.col("tickets").sum()).sort("base")
+    cleaned = _cleaned(bases["base"])
+    words = _words(cleaned, bases["tickets"])
     per_title = words.group_by("i").agg(pl.col("word").unique().sort())
     keys_by_i = dict(zip(per_title["i"], per_title["word"], strict=True))
-    key_text = [" ".join(keys_by_i.get(i, [])) for i in range(len(titles))]
-    key_frame = pl.DataFrame({"key": key_text, "n": counts}).group_by("key").agg(
+    key_text = [" ".join(keys_by_i.get(i, [])) for i in range(bases.height)]
+    key_frame = pl.DataFrame({"key": key_text, "n": bases["tickets"]}).group_by("key").agg(
         pl.col("n").sum()).sort("key")
     distinct = [frozenset(k.split()) for k in key_frame["key"]]
     leaders = group_keys(distinct, key_frame["n"].to_list())
@@ -477,10 +496,14 @@ def title_groups(titles: pl.Series, tickets: pl.Series | None = None) -> pl.Data
         k: (key_frame["key"][leader] if leader >= 0 else None)
         for k, leader in zip(key_frame["key"], leaders, strict=True)
     }
-    return pl.DataFrame({
-        "title": cleaned["title"], "display": cleaned["display"], "key": key_text,
-        "group": [group_of_key[k] for k in key_text], "tickets": counts,
+    per_base = pl.DataFrame({
+        "base": bases["base"], "display": cleaned["display"], "key": key_text,
+        "group": pl.Series([group_of_key[k] for k in key_text], dtype=pl.String),
     })
+    return (raw.join(plain.select("plain", "base"), on="plain", how="left",
+                     maintain_order="left")
+            .join(per_base, on="base", how="left", maintain_order="left")
+            .select("title", "display", "key", "group", "tickets"))
 
 
 def title_keys(titles: Iterable[str]) -> list[str]:
@@ -534,15 +557,17 @@ def problems(
     filters: Filters | None = None,
     *,
     facts: Facts | None = None,
+    with_tickets: bool = True,
 ) -> ProblemsResult:
-    """Every recurring-problem group of 3+ tickets opened in the window (section 12)."""
+    """Every recurring-problem group of 3+ tickets opened in the window (section 12);
+    `tickets` stays empty unless `with_tickets` (the JSON of `metrics` does not list them)."""
     with using(con, scenario, filters, facts) as f:
         if f is None:
             return _empty_problems()
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
-                 "prios": list(scenario.outage_priorities)}
+                 "prios": list(scenario.outage_priorities), "listed": with_tickets}
         sql = (f"SELECT title, count(*) AS n FROM ({_window_tickets_sql(f, 'title')})"
-               " WHERE title IS NOT NULL GROUP BY title ORDER BY title")
+               " WHERE title IS NOT NULL GROUP BY title")
         distinct = f.frame(sql, extra)
         if distinct.height == 0:
             return _empty_problems()
@@ -573,7 +598,7 @@ def problems(
                 FROM m GROUP BY "group"
                 UNION ALL
                 SELECT 't', "group", client, ticket_id, title, asset, opened_at, NULL,
-                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, cost FROM m
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, cost FROM m WHERE $listed
                 UNION ALL
                 SELECT 'm', "group", NULL, NULL, NULL, NULL, NULL, om, count(*),
                        NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m GROUP BY "group", om

@@ -78,7 +78,7 @@ def metrics_json(
         down = downtime(con, scenario, filters, facts=f)
         cost = spend(con, scenario, filters, facts=f)
         service = service_json(service_levels(con, scenario, filters, facts=f))
-        recurring = problems.problems(con, scenario, filters, facts=f)  # section 12
+        recurring = problems.problems(con, scenario, filters, facts=f, with_tickets=False)
         costly_assets = problems.assets(con, scenario, filters, facts=f)
         fired = evidence.evidence_checks(
             con, f, cost, counts, evidence.Context(workspace_name, currency, filters))
