@@ -1,0 +1,437 @@
+"""The forward look and the confidence of the verdict (METRICS.md section 11).
+
+`forecast` projects `breakfix(m)` of section 5 for the 12 months after the spend window;
+`confidence` says how firmly the spend window itself carries the verdict. Both read only
+the spend window's monthly series (so with `--to`, later rows change nothing), draw from
+one `random.Random(SEED)` (Mersenne Twister: the same draws on every platform and in
+every process) and add floats in a fixed order, so two runs give byte-identical JSON.
+Pure Python: a few thousand draws of at most 24 months need no NumPy.
+
+The forecast ("trend or regime, then a smoothed block bootstrap"), chosen for short
+(12-48 months), noisy monthly series and tuned on the seeded families of
+`benchmarks/backtest.py` (flat, growth, ageing fleet, seasonal, spikes, regime change,
+sparse client, with downtime cost), against the trailing-12-month mean:
+
+1. Which months to learn from. On the last `RECENT` (24) months of break-fix (spend +
+   downtime cost): a *trend* when Mann-Kendall's test is clear (|z| >= `Z_GATE`, 2.58:
+   a false trend on a flat history costs more than a missed mild one); a *regime
+   change* where a split leaves at least `MIN_REGIME` months after it and 6 before and
+   the two sides differ most by Mann-Whitney, when |z| >= `STEP_Z` (3). When both are
+   found, the trend stands unless the step fits with less than `STEP_PENALTY` (half)
+   of the trend's absolute deviations. Regime: the months since the change, flat.
+   Trend: the 24 months, growing. Neither: the last `FLAT_MONTHS` (12) months, flat;
+   a flat forecast from more months would lag any drift the test missed.
+2. Growth: the Theil-Sen slope of log(month) (median of pairwise slopes: a spike
+   cannot tilt it), a share a month, damped by `DAMPING` per month ahead; its
+   standard error from Sen's rank interval (x `SE_INFLATE`), redrawn per path.
+3. Paths (`PATHS`): each path moves every month along the growth to the last month,
+   shifts them by how far a bootstrap resample's mean is from their mean (how well the
+   history pins the level down: this dominates a 12-month sum), then walks 12 months
+   by a stationary bootstrap (runs of consecutive months of mean length `BLOCK`, a
+   run starting at a month weighted by recency, half-life `RESID_HALF_LIFE` months),
+   each month scaled by a smoothing factor 1 + sigma x N(0, 1), and floored at 0.
+   Spikes and spells of dear months thus stay in the band at the rate they happened.
+   p10/p50/p90 are linear quantiles over the paths, month by month.
+4. Invoiced spend and downtime cost walk the same months of the same paths (a drawn
+   month brings its spend and its downtime), so break-fix = spend + downtime per
+   path, and a path's managed cost carries (1 - managed_reduction) of that path's
+   downtime. `p_breakfix_dearer_12m` is the share of paths whose 12-month break-fix
+   is strictly above their 12-month managed cost. The `managed` line per month is the
+   contract's: fee + onboarding in the first forecast month (section 11 says so
+   literally, though section 5 already charged it in the spend window's first month;
+   with the default onboarding_fee 0 it makes no difference) + (1 - managed_reduction)
+   x that month's p50 downtime cost.
+
+`confidence` ("circular block bootstrap of the spend window's months"): `PATHS`
+resamples of the window's months, as long as the window, in runs of `BLOCK`
+consecutive months (wrapping round at the end); each resample's totals give whether
+break-fix was dearer (break-fix total strictly above managed total, the onboarding fee
+counted once) and its break-even price (section 5's formula, floored at 0). It answers
+"how far could the past verdict move with a different month or two".
+
+Decisions where METRICS.md is silent:
+
+* With fewer than 12 months in the spend window, `forecast.months` is [] and both
+  probabilities are null; the break-even price range is given from 3 months on (below
+  3 the verdict is blocked by `short_window`) and is null when `users` is 0.
+* Probabilities are rounded to 3 decimals, money to cents.
+* The forecast's months are the 12 after the spend window's last month.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from pipelines.metrics.spend import SpendResult
+from pipelines.scenario import Scenario
+
+SEED = 20261203
+PATHS = 2000
+HORIZON = 12
+MIN_MONTHS = 12
+MIN_PRICE_MONTHS = 3
+RECENT = 24
+Z_GATE = 2.58
+DAMPING = 0.98
+BLOCK = 3
+RESID_HALF_LIFE = 12.0
+STEP_Z = 3.0
+MIN_REGIME = 4
+FLAT_MONTHS = 12
+SE_INFLATE = 2.0
+STEP_PENALTY = 0.5
+JITTER = 1.5
+
+FORECAST_METHOD = (
+    "Mann-Kendall-gated damped Theil-Sen growth or Mann-Whitney regime change, then a"
+    f" smoothed stationary block bootstrap of recent months ({PATHS} paths, seed {SEED})"
+)
+CONFIDENCE_METHOD = (
+    f"circular block bootstrap of the spend window's months (blocks of {BLOCK},"
+    f" {PATHS} resamples, seed {SEED})"
+)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Per forecast month p10/p50/p90 of break-fix and the p50 of downtime cost, and the
+    paths' 12-month break-fix and managed sums."""
+
+    breakfix_p10: list[float]
+    breakfix_p50: list[float]
+    breakfix_p90: list[float]
+    downtime_p50: list[float]
+    breakfix_sums: list[float]
+    managed_sums: list[float]
+
+    @property
+    def p_breakfix_dearer(self) -> float:
+        """Share of paths whose 12-month break-fix is strictly above their managed cost."""
+        dearer = sum(1 for b, m in zip(self.breakfix_sums, self.managed_sums, strict=True)
+                     if b > m)
+        return dearer / len(self.breakfix_sums)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolation quantile (NumPy's default) of a non-empty sequence."""
+    return _quantiles(values, (q,))[0]
+
+
+def mann_kendall_z(y: Sequence[float]) -> float:
+    """Mann-Kendall trend statistic z (with the tie correction; 0 when nothing varies)."""
+    n = len(y)
+    s = 0
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            s += (y[j] > y[i]) - (y[j] < y[i])
+    ties: dict[float, int] = {}
+    for v in y:
+        ties[v] = ties.get(v, 0) + 1
+    var = (n * (n - 1) * (2 * n + 5)
+           - sum(t * (t - 1) * (2 * t + 5) for t in ties.values())) / 18
+    if var <= 0 or s == 0:
+        return 0.0
+    return (s - (1 if s > 0 else -1)) / math.sqrt(var)
+
+
+def mann_whitney_z(before: Sequence[float], after: Sequence[float]) -> float:
+    """Mann-Whitney U statistic as z (normal approximation, tie-corrected; positive when
+    `after` tends to be larger)."""
+    n1, n2 = len(before), len(after)
+    u = 0.0
+    for x in after:
+        for y in before:
+            u += 1.0 if x > y else 0.5 if x == y else 0.0
+    values = [*before, *after]
+    ties: dict[float, int] = {}
+    for v in values:
+        ties[v] = ties.get(v, 0) + 1
+    n = n1 + n2
+    var = n1 * n2 / 12 * ((n + 1) - sum(t ** 3 - t for t in ties.values()) / (n * (n - 1)))
+    return 0.0 if var <= 0 else (u - n1 * n2 / 2) / math.sqrt(var)
+
+
+def regime_start(y: Sequence[float]) -> int:
+    """Index of the first month of the current regime: where the months from a split on
+    differ most from those before (Mann-Whitney), when |z| >= `STEP_Z`; else 0.
+
+    The later part must have at least `MIN_REGIME` months, the earlier part 6.
+    """
+    best, best_z = 0, 0.0
+    for k in range(6, len(y) - MIN_REGIME + 1):
+        z = abs(mann_whitney_z(y[:k], y[k:]))
+        if z > best_z:
+            best, best_z = k, z
+    return best if best_z >= STEP_Z else 0
+
+
+def _sad(values: Sequence[float]) -> float:
+    """Sum of absolute deviations from the median."""
+    m = quantile(values, 0.5)
+    return math.fsum(abs(v - m) for v in values)
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Monthly growth on the log scale (Theil-Sen slope) and its standard error."""
+
+    slope: float = 0.0
+    se: float = 0.0
+
+
+def growth(y: Sequence[float]) -> Growth:
+    """The series' growth when Mann-Kendall finds a clear trend (|z| >= `Z_GATE`), else 0.
+
+    The slope is Theil-Sen's on log(y) (on log(y + 10% of the mean) when a month is 0),
+    so growth is a share a month. Its standard error comes from Sen's rank-based
+    confidence interval, times `SE_INFLATE` (months are not independent draws).
+    """
+    if len(y) < 3 or not any(y) or abs(mann_kendall_z(y)) < Z_GATE:
+        return Growth()
+    offset = 0.0 if min(y) > 0 else max(0.1 * math.fsum(abs(v) for v in y) / len(y), 1e-9)
+    logs = [math.log(max(v, 0.0) + offset) for v in y]
+    n = len(logs)
+    slopes = sorted((logs[j] - logs[i]) / (j - i) for i in range(n - 1) for j in range(i + 1, n))
+    half_width = 1.96 * math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    lo = max(0, int((len(slopes) - half_width) / 2))
+    hi = min(len(slopes) - 1, math.ceil((len(slopes) + half_width) / 2))
+    return Growth(quantile(slopes, 0.5), SE_INFLATE * (slopes[hi] - slopes[lo]) / (2 * 1.96))
+
+
+class _Fit:
+    """One series' months moved along the growth to the last month, ready to resample."""
+
+    def __init__(self, y: Sequence[float], g: Growth) -> None:
+        n = len(y)
+        self.flat_zero = not any(y)
+        self.moved = [v * math.exp(g.slope * (n - 1 - t)) for t, v in enumerate(y)]
+        self.mean = math.fsum(self.moved) / n
+        # Smoothed bootstrap: each drawn month is scaled by a factor 1 + sigma * N(0, 1)
+        # (floored at 0; mean and median 1, so sums keep their mean and a month without
+        # cost stays without), sigma being `JITTER` x Silverman's bandwidth relative to
+        # the mean, so a short history's p10-p90 is not pinned to its own few extremes.
+        if n > 1 and self.mean > 0:
+            sd = math.sqrt(math.fsum((v - self.mean) ** 2 for v in self.moved) / (n - 1))
+            iqr = quantile(self.moved, 0.75) - quantile(self.moved, 0.25)
+            spread = min(sd, iqr / 1.34) or sd
+            self.sigma = min(JITTER * 0.9 * spread * n ** -0.2 / self.mean, 1.0)
+        else:
+            self.sigma = 0.0
+
+    def shift(self, counts: Sequence[int]) -> float:
+        """How far a bootstrap sample's mean is from the history's (counts: how often
+        each month was drawn): the level's own uncertainty."""
+        if self.flat_zero:
+            return 0.0
+        return math.fsum(c * v for c, v in zip(counts, self.moved, strict=True)) / \
+            sum(counts) - self.mean
+
+    def value(self, j: int, shift: float, u: float) -> float:
+        """Month j moved to the path's level (`shift`), jittered by the normal draw `u`."""
+        if self.flat_zero:
+            return 0.0
+        return max(0.0, self.moved[j] + shift) * max(0.0, 1.0 + self.sigma * u)
+
+
+def _window(spend: list[float], downtime: list[float]
+            ) -> tuple[list[float], list[float], Growth]:
+    """The months the forecast learns from, and their growth: from a regime change on,
+    when there is one (flat); else the last `RECENT` months when their total has a clear
+    trend; else the last `FLAT_MONTHS` (flat: a flat forecast from more months would lag
+    any drift the test missed)."""
+    s, d = spend[-RECENT:], downtime[-RECENT:]
+    total = [a + b for a, b in zip(s, d, strict=True)]
+    g = growth(total)
+    first = regime_start(total)
+    if first and g.slope:
+        n = len(total)
+        moved = [v * math.exp(g.slope * (n - 1 - t)) for t, v in enumerate(total)]
+        if _sad(moved) * STEP_PENALTY <= _sad(total[:first]) + _sad(total[first:]):
+            first = 0
+    if first:
+        return s[first:], d[first:], Growth()
+    if g.slope:
+        return s, d, g
+    return s[-FLAT_MONTHS:], d[-FLAT_MONTHS:], Growth()
+
+
+def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
+            onboarding: float, managed_share: float, seed: int = SEED,
+            paths: int = PATHS) -> Projection:
+    """Simulated 12 months after the series (see the module docstring); len >= 1."""
+    s, d, g = _window([float(v) for v in spend], [float(v) for v in downtime])
+    recent = len(s)
+    fs, fd = _Fit(s, g), _Fit(d, g)
+    rng = random.Random(seed)
+    months = list(range(recent))
+    cum_resid = _cumulative([0.5 ** ((recent - 1 - t) / RESID_HALF_LIFE)
+                             for t in range(recent)])
+    by_month: list[list[float]] = [[] for _ in range(HORIZON)]
+    dt_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
+    bf_sums: list[float] = []
+    managed_sums: list[float] = []
+    for _ in range(paths):
+        counts = [0] * recent
+        for i in rng.choices(months, k=recent):
+            counts[i] += 1
+        ls, ld = fs.shift(counts), fd.shift(counts)
+        # this path's growth: the estimate give or take its standard error
+        ahead = _ahead(g.slope + rng.gauss(0.0, 1.0) * g.se) if g.slope else [1.0] * HORIZON
+        # Stationary bootstrap (Politis & Romano): runs of consecutive months of mean
+        # length BLOCK, each run starting at a recency-weighted month.
+        j = rng.choices(months, cum_weights=cum_resid)[0]
+        bf_sum = dt_sum = 0.0
+        for h in range(HORIZON):
+            if h and (j + 1 >= recent or rng.random() < 1 / BLOCK):
+                j = rng.choices(months, cum_weights=cum_resid)[0]
+            elif h:
+                j += 1
+            u = rng.gauss(0.0, 1.0)
+            sv = fs.value(j, ls, u) * ahead[h]
+            dv = fd.value(j, ld, u) * ahead[h]
+            by_month[h].append(sv + dv)
+            dt_by_month[h].append(dv)
+            bf_sum += sv + dv
+            dt_sum += dv
+        bf_sums.append(bf_sum)
+        managed_sums.append(HORIZON * fee + onboarding + managed_share * dt_sum)
+    bands = [_quantiles(v, (0.1, 0.5, 0.9)) for v in by_month]
+    return Projection(
+        breakfix_p10=[b[0] for b in bands],
+        breakfix_p50=[b[1] for b in bands],
+        breakfix_p90=[b[2] for b in bands],
+        downtime_p50=[_quantiles(v, (0.5,))[0] for v in dt_by_month],
+        breakfix_sums=bf_sums,
+        managed_sums=managed_sums,
+    )
+
+
+def _ahead(slope: float) -> list[float]:
+    """Growth factors for the 12 months ahead at `slope` a month, damped."""
+    out, acc = [], 0.0
+    for h in range(1, HORIZON + 1):
+        acc += DAMPING ** h
+        out.append(math.exp(slope * acc))
+    return out
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    out, acc = [], 0.0
+    for w in weights:
+        acc += w
+        out.append(acc)
+    return out
+
+
+def _quantiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
+    """Linear-interpolation quantiles of one sort of `values`."""
+    s = sorted(values)
+    out = []
+    for q in qs:
+        pos = (len(s) - 1) * q
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(s) - 1)
+        out.append(s[lo] + (s[hi] - s[lo]) * (pos - lo))
+    return out
+
+
+# --- the metric functions ------------------------------------------------------------------
+
+_FORECAST_SCHEMA = pl.Schema({
+    "month": pl.Date(), "breakfix_p10": pl.Float64(), "breakfix_p50": pl.Float64(),
+    "breakfix_p90": pl.Float64(), "managed": pl.Float64(),
+})
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The 12 months after the spend window: break-fix band and the managed line."""
+
+    method: str
+    months: pl.DataFrame  # month, breakfix_p10, breakfix_p50, breakfix_p90, managed
+    p_breakfix_dearer_12m: float | None
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How firmly the spend window carries the verdict, from resampling its months."""
+
+    method: str
+    p_breakfix_dearer: float | None
+    break_even_price_p10: float | None
+    break_even_price_p90: float | None
+
+
+def _series(monthly: pl.DataFrame) -> tuple[list[float], list[float]]:
+    return ([float(v) for v in monthly.get_column("spend")],
+            [float(v) for v in monthly.get_column("downtime_cost")])
+
+
+def _share(scenario: Scenario) -> float:
+    return 1.0 - float(scenario.managed_reduction)
+
+
+def _after(month: date, k: int) -> date:
+    i = month.year * 12 + month.month - 1 + k
+    return date(i // 12, i % 12 + 1, 1)
+
+
+def forecast(cost: SpendResult, scenario: Scenario, *, seed: int = SEED) -> Forecast:
+    """Break-fix p10/p50/p90 and the managed cost for the 12 months after the spend window;
+    no months and a null probability under `MIN_MONTHS` months of spend window."""
+    monthly = cost.monthly
+    if monthly.height < MIN_MONTHS:
+        return Forecast(FORECAST_METHOD, pl.DataFrame(schema=_FORECAST_SCHEMA), None)
+    spend, down = _series(monthly)
+    fee, onboarding, share = float(cost.monthly_fee), float(scenario.onboarding_fee), \
+        _share(scenario)
+    p = project(spend, down, fee=fee, onboarding=onboarding, managed_share=share, seed=seed)
+    last = monthly.get_column("month")[-1]
+    months = pl.DataFrame({
+        "month": [_after(last, h + 1) for h in range(HORIZON)],
+        "breakfix_p10": p.breakfix_p10,
+        "breakfix_p50": p.breakfix_p50,
+        "breakfix_p90": p.breakfix_p90,
+        "managed": [fee + (onboarding if h == 0 else 0.0) + share * p.downtime_p50[h]
+                    for h in range(HORIZON)],
+    }, schema=_FORECAST_SCHEMA)
+    return Forecast(FORECAST_METHOD, months, round(p.p_breakfix_dearer, 3))
+
+
+def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
+               resamples: int = PATHS) -> Confidence:
+    """P(break-fix was dearer over the spend window) and the break-even price's p10-p90,
+    from a circular block bootstrap of the window's months."""
+    n = cost.monthly.height
+    if n < MIN_PRICE_MONTHS:
+        return Confidence(CONFIDENCE_METHOD, None, None, None)
+    spend, down = _series(cost.monthly)
+    fee, onboarding, share = float(cost.monthly_fee), float(scenario.onboarding_fee), \
+        _share(scenario)
+    users, per_user = scenario.users, float(scenario.per_user)
+    rng = random.Random(seed)
+    block = min(BLOCK, n)
+    dearer = 0
+    prices: list[float] = []
+    for _ in range(resamples):
+        picks: list[int] = []
+        while len(picks) < n:
+            start = rng.randrange(n)
+            picks.extend((start + k) % n for k in range(block))
+        picks = picks[:n]
+        breakfix = math.fsum(spend[i] + down[i] for i in picks)
+        managed = n * fee + onboarding + share * math.fsum(down[i] for i in picks)
+        dearer += breakfix > managed
+        if users:
+            prices.append(max(0.0, per_user + (breakfix - managed) / (users * n)))
+    p = round(dearer / resamples, 3) if n >= MIN_MONTHS else None
+    if not prices:
+        return Confidence(CONFIDENCE_METHOD, p, None, None)
+    lo, hi = _quantiles(prices, (0.1, 0.9))
+    return Confidence(CONFIDENCE_METHOD, p, lo, hi)
