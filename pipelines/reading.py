@@ -80,6 +80,10 @@ def read_table(path: Path, data: bytes | None = None, *, sheet: str | None = Non
         if head.startswith(magic):
             raise InputError(f"{name}: this is {what}, not an export; export the tickets or"
                              " invoices as CSV or .xlsx")
+    markup = _markup(head)
+    if markup:
+        raise InputError(f"{name}: this is {markup}, not a CSV or .xlsx export; open it in"
+                         " Excel and save it as .xlsx or CSV, or export CSV from the tool")
     if data is None and _plain_utf8(head) and not _cr_line_ends(head):
         # The common case: let Polars map the file itself; no copy, no decode in Python.
         head_text = head.decode("utf-8", errors="ignore")
@@ -104,6 +108,26 @@ def read_table(path: Path, data: bytes | None = None, *, sheet: str | None = Non
 
 class _NotUtf8(Exception):
     """The fast path met bytes that are not UTF-8."""
+
+
+def _markup(head: bytes) -> str | None:
+    """What a text file that is markup or JSON is (some tools' "Excel" export is HTML)."""
+    start = head[:512]
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
+                     (b"\xfe\xff", "utf-16-be")):
+        if start.startswith(bom):
+            start = start[len(bom):].decode(enc, errors="ignore").encode("ascii", "ignore")
+            break
+    text = start.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body")):
+        return "an HTML page (a web table saved with a spreadsheet name)"
+    if text.startswith(b"<?xml"):
+        return ("an Excel 2003 XML workbook" if b"urn:schemas-microsoft-com:office:spreadsheet"
+                in head.lower() else "an XML file")
+    if text.startswith((b"[{", b'{"')) or (text.startswith((b"[", b"{")) and text[1:].lstrip(
+            )[:1] in (b"{", b'"')):
+        return "a JSON file"
+    return None
 
 
 def _read_head(path: Path) -> bytes:
@@ -265,6 +289,8 @@ def decode(name: str, data: bytes) -> tuple[str, str, list[str]]:
     A file with binary data (NULs, control bytes) is refused with one line.
     """
     notes: list[str] = []
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return data.decode("utf-32", errors="replace"), "utf-32", notes
     if data.startswith(b"\xef\xbb\xbf"):
         body = data[3:]
         try:
