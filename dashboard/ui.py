@@ -184,12 +184,22 @@ def show_error(exc: BreakevenError) -> None:
 
 
 def money(value: float | None, currency: str | None, decimals: int = 0) -> str:
-    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'."""
+    """1234.5 -> 'GBP 1,235' (or '1,235' when the currency is unknown); None -> 'n/a'.
+
+    Short enough for a headline tile at 1400 px (up to 4 tiles a row): from a million on,
+    in millions with one decimal ('GBP 44.8M'); from 100,000 on, without decimals.
+    """
+    if value is not None and abs(value) >= 1_000_000:
+        return present.money(value / 1_000_000, currency, 1) + "M"
+    if value is not None and abs(value) >= 100_000:
+        decimals = 0
     return present.money(value, currency, decimals)
 
 
 def hours(value: float | None) -> str:
-    """12.345 -> '12.3 h'; None -> 'n/a'."""
+    """12.345 -> '12.3 h', 134045.0 -> '134,045 h' (tile-sized); None -> 'n/a'."""
+    if value is not None and abs(value) >= 10_000:
+        return f"{value:,.0f} h"
     return present.hours(value)
 
 

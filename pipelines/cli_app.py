@@ -34,6 +34,7 @@ from pipelines.errors import InputError, SettingError
 
 DEMO_FOLDER = "breakeven-demo"
 DEFAULT_PORT = 8501
+PORT_ENV = "BREAKEVEN_PORT"  # the port when --port is not given (default 8501)
 
 
 def app_path() -> Path:
@@ -92,6 +93,19 @@ def streamlit_command(port: int) -> list[str]:
     ]
 
 
+def chosen_port(port: int | None) -> int:
+    """`--port`, else `$BREAKEVEN_PORT`, else 8501; refused when not a port number."""
+    if port is not None:
+        return port
+    text = os.environ.get(PORT_ENV, "").strip()
+    if not text:
+        return DEFAULT_PORT
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingError(f"{PORT_ENV}={text!r}: give a port number between 1 and 65535,"
+                           f" e.g. {PORT_ENV}=8501")
+    return int(text)
+
+
 def _check_port(port: int) -> None:
     if not 0 < port < 65536:
         raise SettingError(f"--port {port}: use a port number between 1 and 65535")
@@ -135,7 +149,10 @@ def run_app(data_dir: Path, port: int, open_browser: bool = False) -> int:
     def forward(signum: int, frame: FrameType | None) -> None:
         stopped_by.append(signum)
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+            if len(stopped_by) > 1:  # asked twice: do not wait for a clean stop
+                proc.kill()
+            else:
+                proc.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     handled = [signal.SIGTERM, signal.SIGINT] + (
         [signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
@@ -159,17 +176,20 @@ def run_app(data_dir: Path, port: int, open_browser: bool = False) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    return run_app(workspace.resolve_data_dir(args.data_dir), args.port, args.open)
+    return run_app(workspace.resolve_data_dir(args.data_dir), chosen_port(args.port), args.open)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    port = chosen_port(args.port)
+    if not args.load_only:
+        _check_port(port)  # before loading, so a busy port fails at once
     data_dir = workspace.make_data_dir(
         args.data_dir if args.data_dir else workspace.default_data_dir() / DEMO_FOLDER)
     names = load_demo(data_dir, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"breakeven: demo workspaces {', '.join(names)} in {data_dir}", file=sys.stderr)
     if args.load_only:
         return 0
-    return run_app(data_dir, args.port, args.open)
+    return run_app(data_dir, port, args.open)
 
 
 def _browser_options(p: argparse.ArgumentParser) -> None:
@@ -184,14 +204,14 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="where workspaces live (env BREAKEVEN_DATA_DIR; default"
                         f" {workspace.default_data_dir()})")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8501)")
+    p.add_argument("--port", type=int, help=f"port (default ${PORT_ENV}, else 8501)")
     _browser_options(p)
 
     p = add("demo", cmd_demo, "load the sample workspaces and start the dashboard on them")
     p.add_argument("--data-dir", metavar="DIR",
                    help="where to put the demo workspaces (default: a breakeven-demo folder"
                         " in the data directory)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8501)")
+    p.add_argument("--port", type=int, help=f"port (default ${PORT_ENV}, else 8501)")
     _browser_options(p)
     p.add_argument("--load-only", action="store_true",
                    help="load the sample workspaces, do not start the dashboard")
