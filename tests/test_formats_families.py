@@ -252,3 +252,78 @@ def test_a_user_profile_replaces_a_shipped_one_of_the_same_name(data_dir: Path) 
     titles = {p.name: p.title for p in profiles(data_dir)}
     assert titles["syncro"] == "Acme Desk tickets"
     assert [p.name for p in profiles(data_dir)].count("syncro") == 1
+
+
+# --- other shapes of the same exports (no --format, no --map) --------------------------------
+
+SHAPES = [
+    # A Zendesk view export: "Ticket ID", a [list] device, a [dec] custom number.
+    (("Ticket ID,Subject,Requester,Requester email,Organization,Status,Priority,Ticket type,"
+     "Created at,Updated at,Solved at,Device [list],Total time spent (sec) [int],"
+     "Users affected [dec]"), "zendesk", {"asset": "Device [list]",
+                                         "users_affected": "Users affected [dec]"}),
+    (("Ticket ID,Summary,Client,Site,Status,Priority Description,Category 1,Agent,Date Opened,"
+     "Date Resolved,Time Taken"), "halopsa", {"category": "Category 1",
+                                             "labour_hours": "Time Taken"}),
+    # osTicket 1.9 wrote the creation date as "Date" and had no Closed Date.
+    (("Ticket Number,Date,Subject,From,From Email,Priority,Department,Help Topic,Source,"
+     "Current Status,Last Updated,Due Date,Overdue,Answered,Agent Assigned,Team Assigned,"
+     "Thread Count"), "osticket", {"opened_at": "Date"}),
+    (("Number,Title,State,Priority,Group,Owner,Customer,Organization,Create Channel,Created At,"
+     "Updated At,Closed At,First Response At,Article Count"), "zammad",
+     {"ticket_id": "Number", "responded_at": "First Response At"}),
+    (("ID,Title,Status,Last update,Opening date,Priority,Requester,Assigned to,Category,"
+     "Time to resolve,Closing date"), "glpi", {"resolved_at": "Closing date"}),
+    # Atera's fields spelled as labels: one family each.
+    (("Ticket ID,Ticket Title,Ticket Number,Ticket Priority,Ticket Status,Customer Name,"
+     "Ticket Created Date,Ticket Resolved Date,Technician First Comment Date"), "atera",
+     {"opened_at": "Ticket Created Date", "responded_at": "Technician First Comment Date"}),
+    (("Request ID,Subject,Requester,Technician,Status,Priority,Site,Group,Category,Created Time,"
+     "Due By Time,Responded Time,Resolved Time,Completed Time"), "manageengine_sdp",
+     {"opened_at": "Created Time", "responded_at": "Responded Time"}),
+    (("Ticket Id,Subject,Status,Priority,Channel,Account Name,Contact Name,Ticket Owner,"
+     "Department,Created Time,Modified Time,Due Date,Ticket Closed Time"), "zoho_desk",
+     {"resolved_at": "Ticket Closed Time"}),
+    # Statuspage labels without the id column: the shortlink keys each incident.
+    ("Name,Status,Impact,Created At,Started At,Resolved At,Shortlink", "statuspage",
+     {"ticket_id": "Shortlink", "priority": "Impact"}),
+    (("Number,Opened,Short description,Caller,Priority,State,Category,Assignment group,Updated,"
+     "Resolved,Company,Configuration item"), "servicenow", {"opened_at": "Opened"}),
+    (("Summary,Issue key,Issue id,Issue Type,Status,Priority,Created,Resolved,"
+     "Custom field (Organizations),Labels,Labels,Time Spent"), "jira",
+     {"client": "Custom field (Organizations)"}),
+    (("id,Description,Created (UTC),Amount,Amount Refunded,Currency,Status,Statement Descriptor,"
+     "Customer Email,Captured,Invoice ID"), "stripe_payments", {"invoice_date": "Created (UTC)"}),
+    # QuickBooks Desktop with one indent column; Customer Balance Detail has no Name.
+    (",Type,,Date,,Num,,Memo,,Name,,Amount,,Balance", "quickbooks_desktop", {"client": "Name"}),
+    (",,Type,,Date,,Num,,Account,,Amount,,Balance", "quickbooks_desktop", {"amount": "Amount"}),
+    (("Co./Last Name,First Name,Invoice #,Date,Item Number,Quantity,Description,Price,Total,"
+     "Inc-Tax Total,Tax Code,GST Amount,Sale Status,Currency Code,Card ID"), "myob",
+     {"amount": "Total"}),
+    (("ContactName,InvoiceNumber,InvoiceDate,Description,Quantity,UnitAmount,LineAmount,"
+     "TaxAmount,Currency,Type"), "xero", {"amount": "LineAmount"}),
+    # Near misses stay generic: Date Opened/Closed alone is no PSA's signature.
+    ("Ticket ID,Date Opened,Date Closed,Priority,Client,Summary", "generic",
+     {"opened_at": "Date Opened", "resolved_at": "Date Closed"}),
+]
+
+
+@pytest.mark.parametrize(("header", "expected", "some"), SHAPES, ids=[s[1] for s in SHAPES])
+def test_other_shapes_of_an_export_are_detected_with_the_right_columns(
+        header: str, expected: str, some: dict[str, str]) -> None:
+    from pipelines.reading import unique_headers
+
+    d = detect(unique_headers(header.split(",")), "x.csv")
+    assert d.profile.name == expected
+    assert {f: d.mapping[f][0].header for f in some} == some
+
+
+def test_a_tool_signature_without_the_required_columns_falls_back_to_generic() -> None:
+    """Statuspage's signature (impact, started_at, created_at) matches, but none of its id
+    columns is there: the generic synonyms read the file instead of failing."""
+    headers = ["Incident Number", "name", "impact", "started_at", "created_at", "resolved_at"]
+    assert [p.name for p in profiles() if not p.generic and p.matches(headers)] == [
+        "statuspage"]
+    d = detect(headers, "x.csv")
+    assert (d.profile.name, d.mapping["ticket_id"][0].header,
+            d.mapping["priority"][0].header) == ("generic", "Incident Number", "impact")

@@ -516,7 +516,10 @@ def detect(
             if all(h is not None for h, _ in hits):
                 strength[p.name] = (len(hits), sum(1 for _, exact in hits if exact))
                 candidates.append((p, map_columns(p, headers), "profile"))
-        if not candidates:
+        # No tool's signature, or none whose columns give the required fields: the
+        # generic synonyms compete too (a tool's export missing its id column is still
+        # readable by common names).
+        if not any(not missing_required(p.kind, m) for p, m, _ in candidates):
             for p in profiles(data_dir):
                 if p.generic and (kind is None or p.kind == kind):
                     candidates.append((p, map_columns(p, headers), "synonyms"))
