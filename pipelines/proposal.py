@@ -33,7 +33,7 @@ import duckdb
 import jinja2
 import plotly.graph_objects as go
 import polars as pl
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
 from pipelines import __version__, charts, present, report, scrub, store, workspace
@@ -132,7 +132,14 @@ def _environment() -> jinja2.Environment:
     env.filters["hours"] = present.hours
     env.filters["count"] = lambda n: "n/a" if n is None else f"{int(n):,}"
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{float(v):.0f}%"
+    env.filters["code_spans"] = code_spans
     return env
+
+
+def code_spans(text: str) -> Markup:
+    """A check message (written for Markdown) with its `commands` as <code>, escaped."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 def _brand_colours(fig: go.Figure, b: branding.Brand) -> go.Figure:
@@ -183,7 +190,7 @@ def html_from(p: ProposalData, layout: report.Layout = "print") -> str:
         layout=layout, currency=cur, offers=offers, best=best, sp=sp, down=down,
         window=sp.get("window") or m.get("window") or {},
         checks=m.get("checks") or [], verdict_state=m.get("verdict_state"),
-        verdict=m.get("verdict", ""), problems=problems, sla=sla,
+        verdict=m.get("verdict", ""), problems=problems, sla=sla, has_spend=p.chart_monthly.height > 0,
         problems_cost=any(g.get("cost") is not None for g in problems),
         sla_rows=_sla_rows(sla), sla_respond=_any_responded(_sla_rows(sla)), top_recurring=(down.get("top_recurring") or [])[:6],
         downtime_cost=money(sp.get("downtime_cost_total")),
