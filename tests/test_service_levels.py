@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from pipelines.cli import main
 
@@ -183,3 +184,76 @@ def test_responded_at_from_tool_exports(tmp_path: Path, file: str,
         " FROM incidents ORDER BY ticket_id LIMIT 3").fetchall()
     con.close()
     assert rows == expected
+
+
+# --- the dashboard -----------------------------------------------------------------------
+
+def _app(page: str) -> AppTest:
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"),
+                           default_timeout=60).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_service_levels_page_with_response_times(data_dir: Path) -> None:
+    """prospect-northwind (Zendesk, with first reply times): the four charts, the pooled
+    resolve breach share as the JSON gives it, and P1's respond breaches drawn."""
+    from conftest import load_sample
+
+    load_sample("prospect-northwind", data_dir)
+    at = _app("views/service_levels.py")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert titles == ["First response by priority (median hours)",
+                      "Resolution by priority (median hours)",
+                      "Under the managed SLA: tickets that would have breached, by priority",
+                      "SLA breaches per month under the managed targets"]
+    assert next(m.value for m in at.metric if m.label == "SLA resolve breaches") == "11.9%"
+    sla = json.loads(at.get("plotly_chart")[2].proto.spec)
+    respond = next(t for t in sla["data"] if t["name"] == "Respond target")
+    assert respond["x"][0] == "P1" and round(respond["y"][0], 2) == 52.38
+
+
+def test_scenario_editor_sets_business_hours_and_targets(data_dir: Path) -> None:
+    """The sidebar's text fields store the schedule and a target table; a bad schedule is
+    refused with the key named, and the stored scenario is kept."""
+    from conftest import load_sample
+
+    from pipelines import workspace
+    from pipelines.scenario import load_scenario
+
+    load_sample("prospect-northwind", data_dir)
+    at = _app("views/service_levels.py")
+    assert at.text_input(key="sc_sla_resolve_hours").value == "P1=4, P2=8, P3=24, P4=72, P5=120"
+    at.text_input(key="sc_business_hours").set_value("Mon-Fri 08:00-18:00").run()
+    at.text_input(key="sc_sla_resolve_hours").set_value("P1=2, P2=8, P3=24, P4=72, P5=120").run()
+    at.text_input(key="sc_holidays").set_value("2024-12-25, 2024-12-26").run()
+    assert not at.exception
+    with workspace.connect("prospect-northwind", data_dir, read_only=True) as con:
+        sc = load_scenario(con)
+    assert sc.business_hours == "Mon-Fri 08:00-18:00"
+    assert dict(sc.sla_resolve_hours)["P1"] == 2.0 and sc.holidays == ("2024-12-25", "2024-12-26")
+    at.text_input(key="sc_business_hours").set_value("Mon-Fri 18:00-08:00").run()
+    assert "scenario key 'business_hours': '18:00-08:00' ends before it starts" in " ".join(
+        e.value for e in at.error)
+    with workspace.connect("prospect-northwind", data_dir, read_only=True) as con:
+        assert load_scenario(con).business_hours == "Mon-Fri 08:00-18:00"
+
+
+def test_spend_page_predictability_panel(data_dir: Path) -> None:
+    """acme: the cv in words (0.4862 -> 49%), the worst month Nov 2025 outlined in the chart."""
+    from conftest import load_sample
+
+    load_sample("acme", data_dir)
+    at = _app("views/spend.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert "a typical month is 49% off the average" in text
+    assert next(m.value for m in at.metric if m.label == "Worst month") == "Nov 2025"
+    fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+               if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("How much"))
+    bars = fig["data"][0]
+    assert bars["marker"]["line"]["width"][bars["x"].index(
+        next(x for x in bars["x"] if x.startswith("2025-11")))] == 3
