@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import __version__, store, workspace
-from pipelines.errors import BreakevenError, SettingError
+from pipelines.errors import BreakevenError, SettingError, WorkspaceDamaged
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -181,9 +181,17 @@ def _why_lines(d: Any) -> list[str]:
 def cmd_workspaces(args: argparse.Namespace) -> int:
     names = workspace.list_workspaces(args.data_dir)
     rows = []
+    damaged: list[str] = []
     for name in names:
-        with workspace.connect(name, args.data_dir, read_only=True) as con:
-            rows.append({"workspace": name, **store.table_counts(con)})
+        try:
+            with workspace.connect(name, args.data_dir, read_only=True) as con:
+                rows.append({"workspace": name, **store.table_counts(con)})
+        except WorkspaceDamaged as exc:  # list the others; say which file is damaged
+            damaged.append(str(exc))
+            rows.append({"workspace": name, "incidents": None, "invoice_lines": None,
+                         "loads": None, "damaged": True})
+    for message in damaged:
+        print(f"breakeven: warning: {message}", file=sys.stderr)
     if args.json:
         _print_json(rows)
     elif not rows:
@@ -192,6 +200,9 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
     else:
         print(f"{'workspace':<24} {'incidents':>10} {'invoice lines':>14} {'loads':>6}")
         for r in rows:
+            if r.get("damaged"):
+                print(f"{r['workspace']:<24} {'(damaged: see the warning above)':>32}")
+                continue
             print(f"{r['workspace']:<24} {r['incidents']:>10,} {r['invoice_lines']:>14,}"
                   f" {r['loads']:>6}")
     return 0

@@ -25,8 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from conftest import CHROMIUM_ARGS, REPO, Server, free_port, load_sample
 from playwright.sync_api import Page, sync_playwright
+from streamlit.testing.v1 import AppTest
 
 README = REPO / "README.md"
 
@@ -205,18 +207,22 @@ def test_the_dashboard_fetches_nothing_and_tiles_show_whole_figures(
         page.set_default_timeout(30_000)
         page.on("request", lambda r: external.append(r.url) if not re.match(
             r"(https?|wss?)://(localhost|127\.0\.0\.1)[:/]|data:|blob:", r.url) else None)
-        for path in ("", "spend"):
-            page.goto(f"{two_workspaces.url}/{path}")
+        page.goto(two_workspaces.url)
+        _settle(page)
+        links: list[str] = page.locator('[data-testid="stSidebarNav"] a').evaluate_all(
+            "els => els.map(e => e.href)")
+        assert len(links) >= 5, links
+        for link in links:  # every page of the app
+            page.goto(link)
             _settle(page)
             _pick_workspace(page, "big")
             values = page.locator('[data-testid="stMetricValue"]')
-            assert values.count() >= 4
             cut = values.evaluate_all(
                 "els => els.filter(e => e.scrollWidth > e.clientWidth + 1)"
                 ".map(e => e.innerText)")
-            assert cut == [], f"cut tiles on /{path}: {cut}"
-            texts = values.all_inner_texts()
-            assert any("M" in t for t in texts), texts
+            assert cut == [], f"cut tiles on {link}: {cut}"
+            if link.rstrip("/").endswith(("overview", "spend")) or link == links[0]:
+                assert any("M" in t for t in values.all_inner_texts())
         icons = page.evaluate(
             "() => [...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
         browser.close()
@@ -273,3 +279,62 @@ def _slider(page: Page) -> list[str]:
     values: list[str] = page.locator('[data-testid="stSlider"] input[type="range"]').evaluate_all(
         "els => els.map(e => e.getAttribute('aria-valuetext'))")
     return values[:2]
+
+
+# --- the dashboard's own faults (AppTest: the real app script, no browser) --------------------
+
+APP = REPO / "dashboard" / "app.py"
+
+
+def dashboard(page: str | None = None) -> AppTest:
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_damaged_workspace_is_explained_on_the_page_and_can_be_deleted(
+        data_dir: Path) -> None:
+    load_sample("acme", data_dir)
+    (data_dir / "broken.duckdb").write_bytes(b"\x00junk" * 1000)
+    at = dashboard()
+    at.selectbox(key="workspace").set_value("broken").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors == [
+        (f"workspace file {data_dir / 'broken.duckdb'} is damaged (it is not a DuckDB"
+         " database); restore the file from a backup, or delete the workspace under **Delete"
+         " workspace** in the sidebar")]
+    at.text_input(key="ws_delete_confirm").set_value("broken").run()
+    at.button(key="ws_delete_yes").click().run()
+    assert not at.exception
+    assert not (data_dir / "broken.duckdb").exists()
+    assert at.selectbox(key="workspace").options == ["acme"]
+
+
+def test_uploads_are_removed_once_loaded_and_with_their_workspace(data_dir: Path) -> None:
+    """Two files uploaded: the loaded one's copy goes at once; the failing one stays (the
+    user is correcting it) until the workspace is deleted, which removes its folder."""
+    from pipelines import workspace
+
+    with workspace.connect("acme", data_dir):
+        pass
+    folder = data_dir / "uploads" / "acme"
+    good = (REPO / "tests" / "data" / "formats" / "zendesk__tickets.csv").read_bytes()
+    ambiguous = (REPO / "tests" / "data" / "broken" / "ambiguous_dates.csv").read_bytes()
+    at = dashboard("views/data.py")
+    at.file_uploader(key="upload").set_value(
+        [("zendesk.csv", good, "text/csv"), ("ambiguous.csv", ambiguous, "text/csv")]).run()
+    assert len(list(folder.iterdir())) == 2
+    errors = " ".join(e.value for e in at.error)
+    assert "choose the order under **Dates with the year last** above" in errors
+    assert "--day-first" not in errors
+    at.button(key="load_files").click().run()
+    assert not at.exception
+    assert len(list(folder.iterdir())) == 1  # the loaded file's copy is gone
+    at.text_input(key="ws_delete_confirm").set_value("acme").run()
+    at.button(key="ws_delete_yes").click().run()
+    assert not at.exception
+    assert not folder.exists() and not (data_dir / "acme.duckdb").exists()
