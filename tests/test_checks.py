@@ -439,3 +439,84 @@ def test_inspect_says_what_a_ticket_file_without_core_columns_will_lack(
                     "T1,2024-03-14 09:00,2024-03-14 10:00,P1,srv1,1.5\n")
     assert cli.main(["inspect", str(full)]) == 0
     assert "warning:" not in capsys.readouterr().out
+
+
+# --- the shells: the dashboard shows the checks where the verdict is -------------------------
+
+def _tickets_only(data: Path, tmp_path: Path) -> None:
+    """Two months of tickets with no time worked, no amounts, no asset: no_spend blocks."""
+    f = tmp_path / "log.csv"
+    f.write_text("Ticket Number,Created,Resolved,Priority,Category\n"
+                 "T1,2024-01-03 09:00,2024-01-03 12:00,P1,Email\n"
+                 "T2,2024-02-05 09:00,2024-02-05 10:00,P1,Email\n")
+    assert cli.main(["ingest", str(f), "-w", "log", "--data-dir", str(data)]) == 0
+
+
+def test_overview_replaces_the_verdict_by_what_is_missing(
+        data_dir: Path, tmp_path: Path) -> None:
+    """The Overview of a log without spend: no verdict, the no_spend message with a link to
+    the Data page, the category warning under it with a link to Downtime, no cost chart."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    _tickets_only(data_dir, tmp_path)
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    assert not at.exception, at.exception
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    assert heading.startswith("#### No verdict: there is no spend data")
+    assert any(m.value.startswith("No spend data from Jan 2024 to Feb 2024") for m in at.markdown)
+    assert [w.value[:40] for w in at.warning] == ["2 of 2 (100%) outages have no asset, so "]
+    assert [e.proto.page for e in at.get("page_link")] == ["data", "downtime"]
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.browser
+def test_a_click_on_the_spend_page_excludes_a_line(data_dir: Path, tmp_path: Path) -> None:
+    """Invoices of 100, 150 and 10,000 ('Help to Buy costs') over Jan-Mar 2024: the Spend
+    page lists the 10,000 line first (97.6% of 10,250); selecting it and clicking Exclude
+    stores exclude_spend ['Help to Buy costs'] in the workspace; the JSON then leaves out
+    1 line of 10,000. Screenshot: artifacts/verdicts/exclude-click.png."""
+    import shutil
+
+    from conftest import CHROMIUM_ARGS, Server
+    from playwright.sync_api import sync_playwright
+
+    from pipelines.scenario import load_scenario
+
+    f = tmp_path / "ledger.csv"
+    f.write_text("Invoice Number,Date,Description,Amount\n"
+                 "A1,2024-01-10,Laptop repair,100.00\nA2,2024-02-10,Network call-out,150.00\n"
+                 "A3,2024-03-10,Help to Buy costs,10000.00\n")
+    assert cli.main(["ingest", str(f), "-w", "ledger", "--data-dir", str(data_dir)]) == 0
+    out_dir = Path(__file__).resolve().parent.parent / "artifacts" / "verdicts"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    srv = Server(data_dir, tmp_path / "server.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                        args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"{srv.url}/spend")
+            page.get_by_text("Largest break-fix lines").wait_for(timeout=60000)
+            grid = page.locator("[data-testid=stDataFrame]").last
+            grid.scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)
+            box = grid.bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + 15, box["y"] + 55)  # the first row's checkbox
+            button = page.get_by_text("Exclude from break-fix spend")
+            button.wait_for(timeout=20000)
+            assert page.get_by_text("Help to Buy costs: 1 line, 10,000.").count() == 1
+            button.click()
+            page.get_by_text("Left out of spend").wait_for(timeout=30000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(out_dir / "exclude-click.png"))
+            browser.close()
+    finally:
+        srv.stop()
+    with workspace.connect("ledger", data_dir, read_only=True) as c:
+        sc = load_scenario(c)
+        assert sc.exclude_spend == ("Help to Buy costs",)
+        assert metrics_json(c, "ledger", sc)["spend"]["excluded"] == {"lines": 1, "amount": 10000.0}
