@@ -64,6 +64,9 @@ ATTACKS = [
     "a\nb", "a\r\nb", "\"quoted\"", "a\"b", "\"open", "x" * 70000, "é" * 300, "\x1b[31m",
     "\u2028", "\\", "%s%s%n", "{}", "{0}", "${x}",
 ]
+HEADER_ATTACKS = ["", " ", "Ticket Number", "Created ", "CREATED", "Amount (GBP)", "Amount",
+                  "=cmd|' /C calc'!A0", "(?P<x>", "[", "\\d+", "a" * 5000, "Créé", "\x00",
+                  "column 1", "Ticket Number (2)", "Date", "Resolved\nTime", "Σ Time Spent"]
 # A cell written raw into the file (quoting deliberately broken).
 RAW_ATTACKS = ["\"unterminated", "a\"b\"c", "\"\"\"", "\",\"", ";", "\t", "|"]
 
@@ -165,6 +168,13 @@ def hostile_bytes(r: random.Random) -> tuple[str, bytes]:
         r.shuffle(headers)
     if r.random() < 0.05:
         headers.append(headers[0])  # a repeated header
+    if r.random() < 0.1:  # attacks in the header too: extra columns, or a renamed one
+        for _ in range(r.randint(1, 3)):
+            attack = r.choice(HEADER_ATTACKS + ATTACKS[:60])
+            if r.random() < 0.5:
+                headers.append(attack)
+            else:
+                headers[r.randrange(len(headers))] = attack
     rows = r.choice([0, 1, 2, 5, 20, 60])
     container = r.choices(["csv", "gz", "zip", "xlsx", "bad"], [80, 5, 5, 5, 5])[0]
     if container == "xlsx":
@@ -229,7 +239,7 @@ def hostile_files(seed: int, n: int, folder: Path) -> Iterator[Path]:
 
 TABLES = ("incidents", "invoice_lines", "loads", "rejects", "settings")
 # Text that must never reach the user: a Python or engine exception passed through.
-LEAK = re.compile(r"Traceback|\b(?:[A-Z][a-z]+){1,4}(?:Error|Exception)\b|could not be stored")
+LEAK = re.compile(r"Traceback|\b(?:[A-Z][a-z]+){1,4}(?:Error|Exception)\b|could not be stored|Please report this file")
 
 
 @dataclass
