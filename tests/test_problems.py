@@ -11,6 +11,7 @@ families that share a word with them but are different problems ("Outlook keeps 
 from __future__ import annotations
 
 import json
+import random
 from decimal import Decimal
 from itertools import combinations
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_planted_families_pairwise_precision_recall_and_no_mixed_group() -> None
     # IPs and dates are numbers; word order does not matter
     (["VPN drops every morning", "vpn drops 10.0.0.1", "Dropping VPN - 2024-03-04"], "drop vpn"),
     # a known word after a cue is kept: "for Outlook" is not a person
-    (["Licence for Outlook", "Outlook licence"], "licenc outlook"),
+    (["Licence for Outlook", "Outlook license", "outlook licenses"], "licenc outlook"),
 ])
 def test_titles_of_one_problem_get_one_key(titles: list[str], key: str) -> None:
     assert set(title_keys(titles)) == {key}
@@ -295,3 +296,93 @@ def test_problems_page_renders(data_dir: Path) -> None:
                                                  "VPN drops every morning"]
     assert at.selectbox(key="problems_group").value is not None
     st.cache_data.clear()
+
+
+# --- families written after the method, and perturbed ones ------------------------------------
+
+@pytest.mark.parametrize(("corpus", "recall"), [("paraphrased.csv", 0.896),
+                                                ("paraphrased2.csv", 0.777)])
+def test_paraphrased_families_never_mix(corpus: str, recall: float) -> None:
+    """Two more hand-written sets (16 + 17 families), written after the method, with
+    paraphrases beyond the perturbations the method is built for ("Internet down" / "No
+    internet", "MFA code not received" / "MFA prompt not arriving"): precision stays 1.0;
+    recall is what it is, recorded here so a change shows (first measured before two
+    synonym and suffix fixes: 0.626 on the first)."""
+    rows = pl.read_csv(PLANTED.parent / corpus)
+    found = title_groups(rows["title"])
+    group_of = dict(zip(found["title"], found["group"], strict=True))
+    precision, measured = pairwise(rows["family"].to_list(),
+                                   [group_of[t] for t in rows["title"]])
+    assert precision == 1.0
+    assert round(measured, 3) == recall
+
+
+BASES = ["Outlook keeps crashing", "Outlook password reset", "Outlook calendar not syncing",
+         "Printer offline", "Printer paper jam", "Printer toner low", "VPN drops every morning",
+         "VPN setup for new starter", "Password expired", "Account locked out",
+         "Wi-Fi slow in meeting room", "Laptop will not boot", "Laptop battery not charging",
+         "Teams camera not working", "Teams audio echo", "Excel freezes when saving",
+         "Shared drive access denied", "Backup job failed", "Server disk full",
+         "Email not sending", "Email bounce back", "Scanner not scanning to email",
+         "Phone no dial tone", "Monitor no signal", "Keyboard not working",
+         "Sage login failed", "Sage update failed", "OneDrive not syncing",
+         "MFA code not arriving", "Website down"]
+OTHER_LANGUAGE = {"printer": ["Drucker", "impresora", "imprimante"],
+                  "password": ["Passwort", "contraseña"], "email": ["E-Mail", "correo"],
+                  "slow": ["langsam", "lento"], "crashing": ["stürzt ab"],
+                  "reset": ["zurücksetzen"], "laptop": ["Notebook", "portátil"],
+                  "monitor": ["Bildschirm"]}
+PEOPLE = (["Zoe", "Marcus", "Ingrid", "Kwame", "Dmitri", "Aaliyah", "Bjorn", "Olu", "Hugo"],
+          ["Okonkwo", "Lindqvist", "Nakamura", "Fitzgerald", "Oyelaran", "Duarte", "Moreau"])
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4:
+        return word
+    i, op = rng.randrange(1, len(word) - 1), rng.randrange(4)
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:], word[:i] + word[i + 1:],
+            word[:i] + word[i] + word[i:], word[:i] + rng.choice("aeiou") + word[i + 1:]][op]
+
+
+def _perturbed(rng: random.Random, base: str) -> str:
+    """One title of `base` as the issue lists the ways: a typo, another language's word,
+    word order, case, a name, a user name, an e-mail address, an id, an asset, a date, a
+    reply/forward/[External] prefix (names unknown to the method's first-name list)."""
+    words = base.split()
+    if rng.random() < 0.15:
+        j = rng.randrange(len(words))
+        words[j] = _typo(rng, words[j])
+    if rng.random() < 0.15:
+        for j, w in enumerate(words):
+            if w.lower() in OTHER_LANGUAGE:
+                words[j] = rng.choice(OTHER_LANGUAGE[w.lower()])
+                break
+    if rng.random() < 0.1 and len(words) > 2:
+        words = words[1:] + words[:1]
+    title = " ".join(words)
+    title = title.lower() if rng.random() < 0.2 else title
+    first, last = rng.choice(PEOPLE[0]), rng.choice(PEOPLE[1])
+    title += rng.choice([
+        f" for {first} {last}", f" - {first} {last}", f" user {first[0].lower()}{last.lower()}",
+        f" ({first.lower()}.{last.lower()}@example.com)", f" INC{rng.randrange(10**7):07d}",
+        f" on PC-{rng.randrange(9999):04d}", f" {rng.randrange(1, 28):02d}/{rng.randrange(1, 12):02d}/2024",
+        "", "", ""])
+    return rng.choice(["RE: ", "FW: ", "[External] ", "AW: ", "", "", "", "", ""]) + title
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perturbed_families_meet_the_quality_bar(seed: int) -> None:
+    """30 base problems (many sharing a word: Outlook x3, Printer x3, VPN x2, Sage x2, ...),
+    3-8 perturbed titles each. Bar: precision >= 0.9, recall >= 0.8, no mixed group.
+    Measured over seeds 0-19: mean precision 1.000, recall 0.983 (worst 0.935), no mixed group."""
+    rng = random.Random(seed)
+    families, titles = [], []
+    for base in BASES:
+        for _ in range(rng.randint(3, 8)):
+            families.append(base)
+            titles.append(_perturbed(rng, base))
+    groups = title_groups(pl.Series(titles))["group"].to_list()
+    precision, recall = pairwise(families, groups)
+    assert precision >= 0.9 and recall >= 0.8, (precision, recall)
+    for g in {g for g in groups if g is not None}:
+        assert len({f for f, gg in zip(families, groups, strict=True) if gg == g}) == 1, g

@@ -82,6 +82,7 @@ from pipelines.scenario import Scenario
 MIN_TICKETS = 3
 TOP = 20
 JACCARD = 0.6
+WEAK = False
 
 # --- word lists ----------------------------------------------------------------------------
 
@@ -106,7 +107,7 @@ keep keeps kept always constantly continuously repeatedly randomly sometimes oft
 intermittent intermittently frequently occasionally today tonight yesterday tomorrow now
 morning afternoon evening night daily weekly week day days time times
 work works working worked workin functioning function fix fixed fixing broken broke
-new again urgent get gets getting got
+again urgent get gets getting got desk floor room building level
 monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
 fri sat sun january february march april may june july august september october november
 december jan feb mar apr jun jul aug sep sept oct nov dec
@@ -155,6 +156,8 @@ _SYNONYMS = {
     "langsam": "slow", "lento": "slow", "lenta": "slow", "lent": "slow", "slowly": "slow",
     "sluggish": "slow",
     # hardware
+    "license": "licence", "licens": "licence", "lizenz": "licence",
+    "licencia": "licence", "webcam": "camera", "kamera": "camera", "camara": "camera",
     "notebook": "laptop", "portatil": "laptop", "computer": "pc", "rechner": "pc",
     "fehlgeschlagen": "fail", "gescheitert": "fail", "fallo": "fail", "echec": "fail",
     "buro": "office", "oficina": "office", "bureau": "office", "kasse": "till",
@@ -257,6 +260,8 @@ def stem(word: str) -> str:
         w = w[:-3]
     elif len(w) >= 5 and w.endswith("ed"):
         w = w[:-2]
+    if len(w) >= 8 and w.endswith(("able", "ible")):  # accessible -> access
+        w = w[:-4]
     if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "lsz":
         w = w[:-1]
     if len(w) >= 4 and w.endswith("e"):
@@ -283,7 +288,9 @@ def canonical_words(token: str) -> tuple[str, ...]:
             continue
         if _latin(part) and len(part) > 3:
             part = stem(part)
-            part = _SYNONYMS.get(part, part)
+            if part in _SYNONYMS:
+                part = _SYNONYMS[part]
+                part = stem(part) if len(part) > 3 else part
             if part in _STOP:
                 continue
         out.append(part)
@@ -404,8 +411,8 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
     single = {s: w[0] for s, w in zip(surface, words, strict=True)
               if len(w) == 1 and _latin(s) and len(s) >= 4}
     # A stop word stands for itself ("" + spelling), so "canont" can become "cannot" (dropped).
-    for s, w in zip(surface, words, strict=True):
-        if not w and _latin(s) and len(s) >= 4:
+    for s, stands_for in zip(surface, words, strict=True):
+        if not stands_for and _latin(s) and len(s) >= 4:
             single[s] = "\x00" + s
             per_word["\x00" + s] = per_surface[s]
     buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -413,11 +420,14 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
         buckets[(s[0], len(s))].append(s)
     out: dict[str, tuple[str, ...]] = {}
     for s, w in sorted(single.items()):
-        if len(s) < 5:
+        if len(s) < 4:
             continue
         need = max(2, 2 * per_word[w])
+        # Two spellings equally used (licence/license) meet at the A-Z first, from 6 letters.
         pool = [u for d in range(-2, 3) for u in buckets.get((s[0], len(s) + d), ())
-                if single[u] != w and per_word[single[u]] >= need]
+                if single[u] != w and (per_word[single[u]] >= need or (
+                    len(s) >= 6 and per_word[single[u]] == per_word[w]
+                    and single[u] < w and not single[u].startswith("\x00")))]
         if not pool:
             continue
         limit = 1 if len(s) < 8 else 2
@@ -429,20 +439,70 @@ def _typo_map(tokens: pl.DataFrame, distinct: list[str], surface: list[str],
     return out
 
 
+def _close(w: str, u: str) -> bool:
+    """Two words one typo apart (two from 8 letters): 'lgin'/'login', 'acount'/'account'."""
+    shorter = min(len(w), len(u))
+    if shorter < 4 or abs(len(w) - len(u)) > 2 or not (_latin(w) and _latin(u)):
+        return False
+    if shorter == 4 and w[0] != u[0]:
+        return False
+    return bool(OSA.distance(w, u) <= (1 if shorter < 8 else 2))
+
+
+def _shared(a: frozenset[str], b: frozenset[str]) -> int:
+    """Words of `a` found in `b`: the same word, else (each once) a word one typo apart."""
+    exact = a & b
+    rest = sorted(b - exact)
+    found = len(exact)
+    for w in sorted(a - exact):
+        for u in rest:
+            if _close(w, u):
+                rest.remove(u)
+                found += 1
+                break
+    return found
+
+
 def _match(a: frozenset[str], b: frozenset[str]) -> float | None:
     """Jaccard similarity of two keys when they match (module docstring, step 4), else None."""
-    common = len(a & b)
-    union = len(a | b)
-    jaccard = common / union
+    common = _shared(a, b)
+    jaccard = common / (len(a) + len(b) - common)
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     contained = len(small) >= 2 and common == len(small) and len(large) - len(small) <= 1
     return jaccard if jaccard >= JACCARD or contained else None
 
 
+def _strong(key: frozenset[str], used: Counter[str]) -> frozenset[str]:
+    """The key without one word no other ticket uses (a stray name, an odd word), when 2
+    or more words are left; else the key."""
+    strong = frozenset(w for w in key if used[w] >= 2)
+    return strong if len(strong) >= 2 and len(key) - len(strong) <= 1 else key
+
+
+def _maybe_typo(weak: frozenset[str], candidates: list[int],
+                keys: Sequence[frozenset[str]], strong: frozenset[str]) -> bool:
+    """True when a word about to be ignored is within two edits of a word of some candidate
+    leader: it may be a mistyped distinguishing word ('lgon' for login), so it must count."""
+    extras = {u for c in candidates for u in keys[c] - strong}
+    return any(abs(len(w) - len(u)) <= 2 and OSA.distance(w, u) <= 2
+               for w in weak for u in extras)
+
+
 def group_keys(keys: Sequence[frozenset[str]], tickets: Sequence[int]) -> list[int]:
-    """The group of each distinct key (an index into `keys` of its leader); -1 for empty keys."""
+    """The group of each distinct key (an index into `keys` of its leader); -1 for empty keys.
+
+    A key is compared with the leaders sharing two of its words, as it is and, when one
+    of its words is used by no other ticket and is not within two edits of a word of those
+    leaders, without that word (a slightly worse score, so a leader matching the whole key
+    wins). 'printer need toner' joins 'printer low toner'; 'sage lgon fail' joins neither
+    'sage login fail' nor 'sage update fail'.
+    """
     order = sorted(range(len(keys)),
                    key=lambda i: (-tickets[i], len(keys[i]), sorted(keys[i])))
+    used: Counter[str] = Counter()
+    for key, n in zip(keys, tickets, strict=True):
+        for w in key:
+            used[w] += n
     position = {i: p for p, i in enumerate(order)}  # earlier leaders win ties
     leader_of = [-1] * len(keys)
     index: dict[tuple[str, str], list[int]] = defaultdict(list)  # word pair -> leaders
@@ -455,11 +515,17 @@ def group_keys(keys: Sequence[frozenset[str]], tickets: Sequence[int]) -> list[i
             word = next(iter(key))
             leader_of[i] = singles.setdefault(word, i)
             continue
+        strong = _strong(key, used)
         pairs = list(combinations(sorted(key), 2))
         candidates = sorted({c for p in pairs for c in index.get(p, ())}, key=position.__getitem__)
+        if strong != key and _maybe_typo(key - strong, candidates, keys, strong):
+            strong = key
         best, best_score = -1, -1.0
         for c in candidates:
             score = _match(key, keys[c])
+            if score is None and strong != key:
+                weaker = _match(strong, keys[c])
+                score = None if weaker is None else weaker - 0.01
             if score is not None and score > best_score:
                 best, best_score = c, score
         if best >= 0:
