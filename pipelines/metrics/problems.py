@@ -7,39 +7,52 @@ client), like every other figure.
 
 The title method, step by step (deterministic: no hash order, no randomness):
 
-1. Clean each distinct raw title (vectorised, Polars): Unicode NFKC; URLs, e-mail
-   addresses and reply/forward/warning prefixes (RE:, FW:, FWD:, AW:, WG:, SV:, TR:,
-   RV:, VS:, ANTW:, [External], [EXT], EXTERNAL:) removed; person names marked: the
-   capitalised words after a cue (for, from, by, user, caller, requested by, on behalf
-   of, für, von, pour, para, ...), a common first name followed by a capitalised word,
-   and a user name after "user"/"username"; then lower case, a few phrases joined
-   ("wi-fi" -> wifi, "log in" -> login, "e-mail" -> email, "mot de passe" ->
-   password), and every whitespace token holding a digit dropped (ticket, asset and
-   user ids such as INC0012345, PC-0042, T20240105.0001, numbers, dates, times, IPs).
-2. Split the rest into words (letters only). Each distinct word is cased-folded,
-   accents folded on Latin script (é -> e, ü -> u, ß -> ss), stop words and generic
-   ticket words dropped (please, urgent, issue, not, cannot, again, keeps, months,
-   weekdays, ...), lightly stemmed (crashing/crashes/crashed -> crash) and mapped
-   through a small synonym table (Drucker/impresora/imprimante -> printer, stürzt ->
-   crash, Passwort/contraseña -> password, ...). Runs of Han, kana or Thai script,
-   which do not separate words with spaces, become character bigrams.
-   A marked name word is kept only when it is a known word or appears unmarked in
-   two or more other titles (so "for Outlook" keeps Outlook, "for Anna Kowalski" does
-   not keep Kowalski).
-3. Typos: a word of 5+ letters is rewritten to a word with the same first letter
-   within 1 edit (2 for words of 8+ letters; optimal string alignment distance, so a
-   swap of two letters is one edit) that is used by at least twice as many tickets
-   (and by 2 or more). The most frequent such word wins, then the closest, then A-Z.
-4. A title's *key* is its set of words. Distinct keys are grouped, most tickets
-   first, by leaders: a key joins the leader it matches best (highest Jaccard
-   similarity, then the earlier leader), else starts a group of its own. Two keys
-   match when their Jaccard similarity is >= 0.6, or when the smaller has 2+ words,
-   all in the larger, and the larger has at most one word more. Every member matches
-   its group's leader, so chains (A~B~C with A far from C) cannot merge two problems
-   that merely share a word: "outlook crash" and "outlook password reset" share one
-   word of four (Jaccard 0.25) and stay apart; a one-word key only joins the same
-   word. Titles whose key is empty (only ids, names or generic words) join no group.
+1. Ids first (vectorised, Polars, on the distinct raw titles): every run of characters
+   holding a digit goes (ticket, asset and user ids such as INC0012345, PC-0042,
+   T20240105.0001, numbers, dates, times, IPs; O365/M365 -> office, Win10 -> windows
+   first). What makes nearly every raw title unique is gone, so the rest runs on the far
+   fewer distinct results: Unicode NFKC; URLs, e-mail addresses and reply/forward/
+   warning prefixes (RE:, FW:, FWD:, AW:, WG:, SV:, TR:, RV:, VS:, ANTW:, [External],
+   [EXT], EXTERNAL:) removed; person names marked: the capitalised words after a cue
+   (for, from, by, user, caller, requested by, on behalf of, für, von, pour, para, ...),
+   after a dash at the end or in brackets, a common first name and the capitalised word
+   after it, and a user name after "user"/"username"/"for"; then lower case and a few
+   phrases joined ("wi-fi" -> wifi, "log in" -> login, "e-mail" -> email, "mot de
+   passe" -> password).
+2. Split the rest into words (letters only). Each distinct word is case-folded, accents
+   folded on Latin script (é -> e, ü -> u, ß -> ss), stop words and generic ticket words
+   dropped (please, urgent, issue, not, cannot, again, keeps, desk, floor, months,
+   weekdays, ...), lightly stemmed (crashing/crashes/crashed -> crash, accessible ->
+   access) and mapped through a small synonym table (Drucker/impresora/imprimante ->
+   printer, stürzt -> crash, Passwort/contraseña -> password, license -> licence, ...).
+   Runs of Han, kana or Thai script, which do not separate words with spaces, become
+   character bigrams. A marked name word is kept only when it is a known product or
+   service word, or when more titles (and 2 or more) use it unmarked than marked ("for
+   Outlook" keeps Outlook, "for Anna Kowalski" keeps neither).
+3. Typos: a spelling of 4+ letters is rewritten to the word of a spelling with the same
+   first letter within 1 edit (2 from 8 letters; optimal string alignment, so a swap of
+   two letters is one edit) whose word is used by at least twice as many tickets (and by
+   2 or more); two spellings of 6+ letters used equally (licence/license) meet at the
+   A-Z first. A misspelt stop word ("canont") is dropped like the stop word.
+4. A title's *key* is its set of words. Distinct keys are grouped, most tickets first,
+   by leaders: a key joins the leader it matches best (highest score, then the earlier
+   leader), else starts a group of its own. Two keys match when their Jaccard similarity
+   is >= 0.6, or when the smaller has 2+ words, all in the larger, and the larger has at
+   most one word more; words one typo apart count as shared there. A key with a word no
+   other ticket uses (a stray surname, a filler such as "needs") is also tried without
+   it (score - 0.01), unless that word is within two edits of a word of a candidate
+   leader (it may be a mistyped distinguishing word: "sage lgon fail" must not join
+   "sage update fail"). Every member matches its group's leader, so chains (A~B~C with
+   A far from C) cannot merge two problems that merely share a word: "outlook crash"
+   and "outlook password reset" share one word of four (Jaccard 0.25) and stay apart; a
+   one-word key only joins the same word. Titles whose key is empty (only ids, names or
+   generic words) join no group.
 5. A group needs 3 or more tickets.
+
+Measured (tests/test_problems.py): the hand-made planted set (80 titles, 14 families):
+pairwise precision 1.000, recall 0.985; seeded perturbed families (30 problems, 20
+seeds): precision 1.000, recall 0.983 on average, no mixed group; two paraphrased sets
+written afterwards: precision 1.000, recall 0.896 and 0.777.
 
 Decisions where METRICS.md is silent:
 
