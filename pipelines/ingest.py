@@ -644,13 +644,29 @@ class _Reader:
         cols = store.INCIDENT_COLUMNS + store.NAIVE_COLUMNS
         return rows.select(ROW, *cols, "__updated"), reasons
 
+    def _dated_sources(self, fld: str) -> list[Source]:
+        """The field's sources that hold at least one date. An optional column matched by
+        name but holding no date at all ('Acknowledged' = Yes/No) is not that field: it is
+        left unread, with a note, rather than refusing every row."""
+        kept = []
+        for src in self._sources(fld):
+            txt = self._text(src.header)
+            parsed, _ = parse.parse_timestamps_wall(txt, self.order.day_first, self.tz)
+            if txt.drop_nulls().len() and not parsed.drop_nulls().len():
+                example = txt.drop_nulls()[0]
+                self.notes.append(f"'{src.header}' holds no dates (e.g. '{example}'): not read"
+                                  f" as {fld}")
+                continue
+            kept.append(src)
+        return kept
+
     def responded_at(self, opened: pl.Series) -> pl.Series:
         """The first response: its timestamp, else opened_at + the calendar minutes to it.
 
         A negative duration is kept (the ticket then stays out of response times, like a
         ticket resolved before it was opened); an unreadable one refuses the row.
         """
-        stamp = self.timestamps("responded_at")
+        stamp = self.timestamps("responded_at", self._dated_sources("responded_at"))
         if not self._sources("response_minutes"):
             return stamp
         minutes = self.numbers("response_minutes")
