@@ -104,11 +104,7 @@ SELECT invoice_id, line_no, invoice_date, client, description, kind, amount,
        list_contains($kinds, kind) AND NOT matched AS counted,
        list_contains($kinds, kind) AND matched AS excluded
 FROM (
-    SELECT *, EXISTS (
-        SELECT 1 FROM unnest($exclude::VARCHAR[]) AS u(x)
-        WHERE contains(lower(coalesce(description, '')), lower(x))
-           OR contains(lower(coalesce(client, '')), lower(x))
-    ) AS matched
+    SELECT *, {matched} AS matched
     FROM invoice_lines
     WHERE ($client::VARCHAR IS NULL OR client = $client)
       AND invoice_date >= $inv_start AND invoice_date < $inv_after
@@ -116,13 +112,23 @@ FROM (
 """
 
 
+_MATCHED = """EXISTS (
+        SELECT 1 FROM unnest($exclude::VARCHAR[]) AS u(x)
+        WHERE contains(lower(coalesce(description, '')), lower(x))
+           OR contains(lower(coalesce(client, '')), lower(x)))"""
+
+
 def invoice_lines_sql(f: Facts) -> tuple[str, dict[str, object]]:
     """SQL of the window's invoice lines (client-filtered) with their month, `counted`
     (break-fix spend) and `excluded` (spend left out by `exclude_spend`), and its values."""
-    return _LINES_SQL, {
+    params: dict[str, object] = {
         "client": f.filters.client, "inv_start": f.start, "inv_after": next_month(f.end),
-        "kinds": counted_kinds(f.scenario), "exclude": list(f.scenario.exclude_spend),
+        "kinds": counted_kinds(f.scenario),
     }
+    if not f.scenario.exclude_spend:  # the common case: no per-line string search
+        return _LINES_SQL.format(matched="false"), params
+    return _LINES_SQL.format(matched=_MATCHED), {
+        **params, "exclude": list(f.scenario.exclude_spend)}
 
 
 def _ticket_month() -> str:
