@@ -15,7 +15,7 @@ Decisions where the issue is silent:
 * The verdict, its caveats and the cumulative-cost chart are those of the recommended
   offer (else the first offer): the proposal argues for the offer it names. Colours are
   the brand's; charts are drawn 690 px wide (A4 portrait less margins) and
-  340 px high, so two fit a page with their text. Sections and tables keep whole
+  300 px high, so two fit a page with their text. Sections and tables keep whole
   (`break-inside: avoid`) and nothing forces a page break: no half-empty pages.
 * Sections whose figures are absent (no `problems` or `sla` key in the metrics, no
   downtime) are left out rather than shown empty; their absence is listed in the
@@ -44,7 +44,7 @@ from pipelines.metrics.offers import compare_offers, offer_scenario, offers_of
 from pipelines.scenario import Scenario
 
 TEMPLATES = Path(__file__).resolve().parent / "report_templates"
-CHART_HEIGHT = 340
+CHART_HEIGHT = 300
 
 DEFINITIONS = [
     ("Break-fix", ("Paying for IT support per incident: the provider's labour and other"
