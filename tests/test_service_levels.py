@@ -186,6 +186,22 @@ def test_responded_at_from_tool_exports(tmp_path: Path, file: str,
     assert rows == expected
 
 
+def test_a_column_without_dates_is_not_the_first_response(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'Acknowledged' matches a first-response synonym, but holds Yes/No: every ticket still
+    loads, the column is left unread, and the note says why."""
+    f = tmp_path / "ack.csv"
+    f.write_text("Ticket Number,Priority,Created,Resolved,Acknowledged\n"
+                 "A1,P1,2024-03-04 09:00,2024-03-04 15:00,Yes\n"
+                 "A2,P2,2024-03-05 09:00,2024-03-05 10:00,No\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["ingest", str(f), "-w", "svc", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 loaded, 0 rejected" in out
+    assert "note: 'Acknowledged' holds no dates (e.g. 'Yes'): not read as responded_at" in out
+    assert metrics(tmp_path, capsys)["response"]["count"] == 0
+
+
 # --- the dashboard -----------------------------------------------------------------------
 
 def _app(page: str) -> AppTest:
