@@ -520,3 +520,22 @@ def test_a_click_on_the_spend_page_excludes_a_line(data_dir: Path, tmp_path: Pat
         sc = load_scenario(c)
         assert sc.exclude_spend == ("Help to Buy costs",)
         assert metrics_json(c, "ledger", sc)["spend"]["excluded"] == {"lines": 1, "amount": 10000.0}
+
+
+def test_the_upload_preview_says_what_the_figures_will_lack(data_dir: Path, tmp_path: Path) -> None:
+    """The dashboard's preview of a GCP-style status history (created, no resolved, no
+    time worked, no asset) carries the same three warnings as `inspect`; an invoice file
+    none."""
+    from pipelines import uploads
+
+    gcp = tmp_path / "status.csv"
+    gcp.write_text("id,service_name,severity,created\n"
+                   "g1,Cloud Run,high,2021-01-04T10:00:00+00:00\n")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("Invoice Number,Date,Description,Amount\nA1,2024-01-10,Repair,100.00\n")
+    with workspace.connect("preview", data_dir) as c:
+        lacks = uploads.preview(c, "preview", gcp, "status.csv").lacks
+        assert [lack.split(":")[0] for lack in lacks] == [
+            "No resolved (or closed) time", "No time-worked or billed column",
+            "No asset (device, configuration item or service) column"]
+        assert uploads.preview(c, "preview", ledger, "ledger.csv").lacks == []
