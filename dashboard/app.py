@@ -79,3 +79,10 @@ try:
     run()
 except BreakevenError as exc:
     ui.show_error(exc)
+    if page.url_path == "portfolio":  # the portfolio lists the damaged one: still show it
+        _token = ui.set_context(ui.Context(workspace.default_data_dir(), None, None, Scenario(),
+                                           data.Filters()))
+        try:
+            page.run()
+        finally:
+            ui.reset_context(_token)

@@ -283,7 +283,8 @@ def portfolio(
         # Only readable rows are kept, and only when the file did not change meanwhile.
         if row["status"] in ("ok", "empty") and _stat_key(path) == stat:
             cache[name] = {"stat": stat, "code": code, "row": row}
-    if use_cache and todo:
+    # Written when a row was computed or a workspace is gone (deleted: its row goes too).
+    if use_cache and (todo or set(cache) - set(names)):
         _write_cache(root, {n: cache[n] for n in names if n in cache})
     ordered = [rows[n] for n in names]
     return (pl.DataFrame(ordered, schema=SCHEMA, orient="row") if ordered

@@ -159,3 +159,16 @@ def test_new_prospect_scrubs_and_refuses_an_existing_name(
     assert (row["workspace"], row["status"], row["scrubbed"]) == ("prospect-x", "empty", True)
     assert cli.main(["portfolio", "--new", "prospect-x", "--data-dir", str(data_dir)]) == 1
     assert "workspace 'prospect-x' exists already" in capsys.readouterr().err
+
+
+def test_a_deleted_prospect_leaves_the_cache_too(data_dir: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`breakeven delete` (issue 16's deletion) and then the portfolio: no trace of the name."""
+    ingest_file(small_invoices(tmp_path / "inv.csv"), "keep", data_dir)
+    ingest_file(small_invoices(tmp_path / "inv2.csv"), "gone", data_dir)
+    portfolio.portfolio(data_dir)
+    assert "gone" in (data_dir / portfolio.CACHE_FILE).read_text(encoding="utf-8")
+    assert cli.main(["delete", "-w", "gone", "--data-dir", str(data_dir)]) == 0
+    assert portfolio.portfolio(data_dir)["workspace"].to_list() == ["keep"]
+    assert "gone" not in (data_dir / portfolio.CACHE_FILE).read_text(encoding="utf-8")
+    assert not [p for p in data_dir.rglob("*") if "gone" in p.name]

@@ -216,3 +216,16 @@ def test_portfolio_page_lists_prospects_and_makes_new_ones(data_dir: Path, short
         from pipelines import scrub
 
         assert scrub.enabled(con)
+
+
+def test_portfolio_page_shows_when_the_current_workspace_is_damaged(data_dir: Path,
+                                                                    short: str) -> None:
+    """The sidebar opens the first workspace, here a damaged one: the other pages show its
+    error, the Portfolio still lists every prospect."""
+    st.cache_data.clear()
+    (data_dir / "a-broken.duckdb").write_bytes(b"junk" * 100)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert any("a-broken.duckdb is damaged" in e.value for e in at.error)
+    at.switch_page("views/portfolio.py").run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["status"]) == ["damaged", "ok"]
