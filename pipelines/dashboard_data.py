@@ -204,14 +204,7 @@ def downtime_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
 
 def currency(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> str | None:
     """The invoices' currency when they use exactly one, else None (mixed or unknown)."""
-    client = filters.client if filters else None
-    codes = store.frame(
-        con,
-        "SELECT DISTINCT currency FROM invoice_lines"
-        " WHERE currency IS NOT NULL AND ($1::VARCHAR IS NULL OR client = $1)",
-        [client],
-    ).get_column("currency").to_list()
-    return codes[0] if len(codes) == 1 else None
+    return metrics.spend_currency(con, filters)
 
 
 def clients(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -31,6 +31,7 @@ from pipelines.metrics.spend import (
     monthly_fee,
     run_rate_crossover,
     spend,
+    spend_currency,
 )
 from pipelines.metrics.summary import metrics_json, verdict
 from pipelines.metrics.ttr import TTRResult, time_to_resolve, ttr_by_category
@@ -40,6 +41,6 @@ __all__ = [
     "TTRResult", "analysis_window", "break_even_price", "checks", "cumulative_crossover",
     "cv_in_words", "downtime", "downtime_by_day", "exclusion_preview", "exclusion_text", "incident_counts",
     "largest_lines", "metrics_json", "monthly_fee", "predictability", "predictability_of",
-    "prepared", "run_rate_crossover", "service_levels", "spend", "time_to_resolve",
+    "prepared", "run_rate_crossover", "service_levels", "spend", "spend_currency", "time_to_resolve",
     "ttr_by_category", "verdict",
 ]
