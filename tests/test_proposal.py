@@ -209,6 +209,9 @@ def test_portfolio_page_lists_prospects_and_makes_new_ones(data_dir: Path, short
     table = at.dataframe[0].value
     assert list(table["workspace"]) == ["short", "zz-broken"]
     assert list(table["status"]) == ["ok", "damaged"]
+    offers = at.dataframe[1].value  # the current workspace's offers: the scenario's own
+    assert list(offers["offer"]) == ["Managed offer"]
+    assert list(offers["beats_breakfix"]) == [False]
     at.text_input(key="pf_new_name").set_value("prospect-new")
     at.button(key="pf_new").click().run()
     assert not at.exception, at.exception

@@ -4,7 +4,7 @@ Click a row to open that workspace (the sidebar switches to it, and the Overview
 New prospects made here scrub personal data on load. The proposal of any prospect can be
 downloaded, in the brand set below (or with `breakeven brand`).
 
-Widget keys: `pf_table`, `pf_new_name`, `pf_new`, `pf_prospect`, `pf_prepared_for`,
+Widget keys: `pf_table`, `pf_offers`, `pf_new_name`, `pf_new`, `pf_prospect`, `pf_prepared_for`,
 `pf_proposal`, `pf_brand_name`, `pf_brand_colour`, `pf_brand_contact`, `pf_brand_logo`,
 `pf_brand_save`.
 """
@@ -18,6 +18,7 @@ from dashboard import ui
 from pipelines import brand, portfolio, proposal, workspace
 from pipelines.cli_portfolio import VERDICTS, create_prospect
 from pipelines.errors import BreakevenError
+from pipelines.metrics.offers import compare_offers, recommended
 from pipelines.scenario import load_scenario
 
 ctx = ui.context()
@@ -75,6 +76,32 @@ else:
             st.switch_page(Path(__file__).with_name("overview.py"))
         else:
             st.warning(f"{target}: {shown['message'][rows[0]]}")
+
+if ctx.workspace and ctx.con is not None and frame.height:
+    with st.container(border=True):
+        st.subheader(f"Offers for {ctx.workspace}")
+        offers = compare_offers(ctx.con, ctx.scenario, ctx.filters)
+        best = recommended(offers)
+        st.caption(
+            (f"Recommended: **{best}**, the lowest fee that would have cost less than"
+             " break-fix over the spend window." if best else
+             "No offer would have cost less than break-fix over the spend window.")
+            + " Set the offers with `breakeven scenario -w " + ctx.workspace
+            + " --set offers='Essentials:per_user=95;Premium:per_user=160'` or a scenario"
+              " file's `[[offers]]` tables.")
+        st.dataframe(
+            offers.drop("recommended"), key="pf_offers", hide_index=True, width="stretch",
+            column_config={
+                "offer": "Offer", "monthly_fee": st.column_config.NumberColumn(
+                    "Fee / month", format="%.2f"),
+                "managed_total": st.column_config.NumberColumn("Managed total", format="%.0f"),
+                "breakfix_total": st.column_config.NumberColumn("Break-fix total",
+                                                                format="%.0f"),
+                "saving": st.column_config.NumberColumn("Saving", format="%.0f"),
+                "break_even_price_per_user": st.column_config.NumberColumn(
+                    "Break-even / user", format="%.2f"),
+                "beats_breakfix": st.column_config.CheckboxColumn("Beats break-fix"),
+            })
 
 left, right = st.columns(2)
 with left, st.container(border=True):
