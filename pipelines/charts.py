@@ -38,6 +38,10 @@ COLOURS = {
     "p90": OKABE_ITO["orange"],
     "count": OKABE_ITO["bluish_green"],
     "marker": OKABE_ITO["black"],
+    "forecast_band": "rgba(213, 94, 0, 0.18)",  # vermillion, light
+    "forecast_area": "rgba(0, 0, 0, 0.03)",
+    "low_end": OKABE_ITO["sky_blue"],
+    "high_end": OKABE_ITO["orange"],
 }
 # Sequential, colour-blind-safe scale for the calendar (white = no downtime).
 # Days without downtime are light grey, so the calendar's grid stays visible.
@@ -52,6 +56,10 @@ LABELS = {
     "first_time": "First-time",
     "median": "Median",
     "p90": "90th percentile",
+    "forecast_p10": "Break-fix forecast, 10th percentile",
+    "forecast_band": "Break-fix forecast, 80% range",
+    "forecast_p50": "Break-fix forecast (median)",
+    "forecast_managed": "Managed contract (forecast)",
 }
 MONTH_FORMAT = "%b %Y"
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 13}
@@ -138,15 +146,56 @@ def _breakfix_vs_managed(monthly: pl.DataFrame, columns: tuple[str, str],
 
 
 def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
-                     currency: str | None) -> go.Figure:
-    """Cumulative break-fix vs cumulative managed cost per month, the crossover marked.
+                     currency: str | None, forecast: pl.DataFrame | None = None) -> go.Figure:
+    """Cumulative break-fix vs cumulative managed cost per month, the crossover marked;
+    with `forecast`, both continue over the next 12 months (break-fix as a p10-p90 band).
 
-    `monthly`: month, cumulative_breakfix, cumulative_managed.
+    `monthly`: month, cumulative_breakfix, cumulative_managed. `forecast` (optional):
+    month, cumulative_breakfix_p10/p50/p90, cumulative_managed (METRICS.md section 11).
     """
-    return _breakfix_vs_managed(
+    with_forecast = forecast is not None and not forecast.is_empty() and not monthly.is_empty()
+    fig = _breakfix_vs_managed(
         monthly, ("cumulative_breakfix", "cumulative_managed"), crossover,
-        "Break-fix dearer", "Cumulative cost: break-fix vs managed contract", "Month",
+        "Break-fix dearer", "Cumulative cost: break-fix vs managed contract"
+        + (", and the next 12 months" if with_forecast else ""), "Month",
         "Cumulative cost", currency)
+    if with_forecast:
+        assert forecast is not None
+        _forecast_band(fig, monthly, forecast, currency)
+    return fig
+
+
+def _forecast_band(fig: go.Figure, monthly: pl.DataFrame, forecast: pl.DataFrame,
+                   currency: str | None) -> None:
+    """The forecast's p10-p90 band, p50 and managed line, joined to the last actual month."""
+    last = monthly.tail(1).row(0, named=True)
+    x = [last["month"], *_col(forecast, "month")]
+
+    def joined(col: str, start: str) -> list[Any]:
+        return [last[start], *_col(forecast, col)]
+
+    hover = _money_hover(currency)
+    fig.add_trace(go.Scatter(x=x, y=joined("cumulative_breakfix_p10", "cumulative_breakfix"),
+                             mode="lines", line={"width": 0}, showlegend=False,
+                             name=LABELS["forecast_p10"], hovertemplate=hover))
+    fig.add_trace(go.Scatter(x=x, y=joined("cumulative_breakfix_p90", "cumulative_breakfix"),
+                             mode="lines", line={"width": 0}, fill="tonexty",
+                             fillcolor=COLOURS["forecast_band"], name=LABELS["forecast_band"],
+                             hovertemplate=hover))
+    fig.add_trace(go.Scatter(x=x, y=joined("cumulative_breakfix_p50", "cumulative_breakfix"),
+                             mode="lines", name=LABELS["forecast_p50"],
+                             line={"color": COLOURS["breakfix"], "width": 2, "dash": "dash"},
+                             hovertemplate=hover))
+    fig.add_trace(go.Scatter(x=x, y=joined("cumulative_managed", "cumulative_managed"),
+                             mode="lines", name=LABELS["forecast_managed"],
+                             line={"color": COLOURS["managed"], "width": 2, "dash": "dashdot"},
+                             hovertemplate=hover))
+    fig.add_vrect(x0=last["month"], x1=x[-1], fillcolor=COLOURS["forecast_area"],
+                  line_width=0, layer="below")
+    fig.add_annotation(x=last["month"], y=0, xref="x", yref="paper", text="Forecast",
+                       showarrow=False, xanchor="left", yanchor="bottom", xshift=4,
+                       font={"size": 12, "color": "#555555"})
+    fig.update_xaxes(range=[_col(monthly, "month")[0], x[-1]])
 
 
 def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
@@ -183,6 +232,46 @@ def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
         monthly, ("ttm_breakfix", "ttm_managed"), crossover, "Run rate dearer",
         "Trailing 12 months: break-fix vs managed contract", "Month (12 months ending)",
         "Cost over the last 12 months", currency)
+
+
+def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
+                        labels: list[str] | None = None) -> go.Figure:
+    """A tornado: the break-even price per user at each end of each input's range, the
+    input that moves it most on top, the crossover month at each end written on the bar.
+
+    `frame`: pipelines.metrics.sensitivity's (label, low, high, price_base, price_low,
+    price_high, crossover_low, crossover_high), in its order; `labels`: the row labels
+    to show (with their ranges), else `label`.
+    """
+    title = "What moves the verdict: break-even price per user at each end of a range"
+    rows = frame.filter(pl.col("price_base").is_not_null())
+    if rows.is_empty():
+        return _empty(title, "No break-even price to move (no spend data, or 0 users)")
+    names = (labels or _col(rows, "label"))[::-1]
+    base = _col(rows, "price_base")[0]
+    fig = go.Figure()
+    for end, key in (("low", "low_end"), ("high", "high_end")):
+        prices = _col(rows, f"price_{end}")[::-1]
+        crossings = _col(rows, f"crossover_{end}")[::-1]
+        text = [f"crossover {date(int(c[:4]), int(c[5:7]), 1):%b %Y}" if c else "no crossover"
+                for c in crossings]
+        fig.add_trace(go.Bar(
+            y=names, x=[(p if p is not None else base) - base for p in prices], base=base,
+            orientation="h", name="Low end of the range" if end == "low" else
+            "High end of the range", marker_color=COLOURS[key], text=text,
+            textposition="outside", cliponaxis=False, customdata=prices,
+            hovertemplate="%{y}: break-even " + (f"{currency} " if currency else "")
+            + "%{customdata:,.2f} per user, %{text}<extra></extra>"))
+    fig.add_vline(x=base, line={"color": COLOURS["marker"], "width": 1.5, "dash": "dash"})
+    fig.add_annotation(x=base, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
+                       text=f"scenario: {base:,.2f}", font={"size": 12})
+    _layout(fig, title, money_title("Break-even price per user per month", currency), "",
+            months=False)
+    fig.update_layout(barmode="overlay", height=max(320, 110 + 60 * rows.height),
+                      margin={"l": 70, "r": 120, "t": 90, "b": 60})
+    fig.update_yaxes(automargin=True, rangemode="normal")
+    fig.update_xaxes(rangemode="normal")
+    return fig
 
 
 # --- downtime ------------------------------------------------------------------------------
@@ -341,6 +430,7 @@ CHARTS = {
     "cumulative_spend": cumulative_spend,
     "monthly_spend": monthly_spend,
     "trailing_spend": trailing_spend,
+    "sensitivity_tornado": sensitivity_tornado,
     "monthly_downtime": monthly_downtime,
     "top_recurring": top_recurring,
     "downtime_calendar": downtime_calendar,
@@ -465,6 +555,8 @@ def sla_breaches(by_priority: pl.DataFrame) -> go.Figure:
                                 ("resolve", "Resolve target", COLOURS["breakfix"])):
         targets = _col(rows, f"{kind}_target_hours")
         timed = _col(rows, f"{kind}_timed")
+        if not any(timed):
+            continue  # e.g. no first-response times in the exports
         fig.add_trace(go.Bar(
             x=names, y=_col(rows, f"{kind}_breach_pct"), name=label, marker_color=colour,
             customdata=list(zip(targets, timed, strict=True)),
