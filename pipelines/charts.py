@@ -398,32 +398,34 @@ def ttr_by_priority(by_priority: pl.DataFrame) -> go.Figure:
     return _layout(fig, title, "Priority", "Time to resolve (hours)", months=False)
 
 
-def problems_monthly(monthly: pl.DataFrame, groups: int = 5) -> go.Figure:
-    """Tickets per month of the recurring problems with the most tickets, one line each.
+def problems_monthly(monthly: pl.DataFrame, groups: int = 10) -> go.Figure:
+    """Tickets per month of the recurring problems with the most tickets, as a heat map:
+    one row per problem (most tickets on top), one column per month.
 
-    `monthly`: group, label, month, tickets (months without tickets may be missing; they
-    are drawn as 0); lines for the first `groups` labels in the frame's order of groups.
+    `monthly`: group, label, month, tickets, in the order of the groups (months without
+    tickets may be missing: they show as 0); the first `groups` groups are drawn.
     """
     title = "Problems that kept coming back: tickets per month"
     if monthly.is_empty():
         return _empty(title, "No problem came back 3 or more times")
     order = list(dict.fromkeys(_col(monthly, "group")))[:groups]
-    months = sorted(set(_col(monthly, "month")))
-    palette = [OKABE_ITO[c] for c in ("vermillion", "blue", "bluish_green", "orange",
-                                      "reddish_purple", "sky_blue", "black")]
-    fig = go.Figure()
-    for n, group in enumerate(order):
+    first, last = min(_col(monthly, "month")), max(_col(monthly, "month"))
+    months = [date(y, m, 1) for y in range(first.year, last.year + 1) for m in range(1, 13)
+              if first <= date(y, m, 1) <= last]
+    labels, cells = [], []
+    for group in order:
         rows = monthly.filter(pl.col("group") == group)
         counts = dict(zip(_col(rows, "month"), _col(rows, "tickets"), strict=True))
         label = str(rows["label"][0])
-        fig.add_trace(go.Scatter(
-            x=months, y=[counts.get(m, 0) for m in months], mode="lines+markers",
-            name=label if len(label) <= 40 else label[:39] + "…",
-            line={"color": palette[n % len(palette)], "width": 2},
-            hovertemplate=f"{label}: %{{y}} tickets<extra></extra>"))
-    _layout(fig, title, "Month opened", "Tickets (count)")
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left",
-                              "x": 0}, height=460, margin={"l": 70, "r": 30, "t": 70, "b": 120})
+        labels.append(label if len(label) <= 40 else label[:39] + "…")
+        cells.append([counts.get(m, 0) for m in months])
+    fig = go.Figure(go.Heatmap(
+        z=cells[::-1], x=months, y=labels[::-1], colorscale=HEAT_SCALE, xgap=1, ygap=1,
+        colorbar={"title": {"text": "tickets"}},
+        hovertemplate="%{y}<br>%{x|%b %Y}: %{z} tickets<extra></extra>"))
+    _layout(fig, title, "Month opened", "", legend=False)
+    fig.update_yaxes(automargin=True, rangemode="normal")
+    fig.update_layout(height=max(300, 120 + 34 * len(order)), hovermode="closest")
     return fig
 
 CHARTS = {

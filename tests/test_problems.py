@@ -292,8 +292,9 @@ def test_problems_page_renders(data_dir: Path) -> None:
     assert not at.exception, at.exception
     assert any("2 problems came back 3 or more times" in m.value for m in at.markdown)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert [t["name"] for t in spec["data"]] == ["outlook crashes",
-                                                 "VPN drops every morning"]
+    heat = spec["data"][0]  # rows bottom-up: the most tickets on top
+    assert heat["y"] == ["VPN drops every morning", "outlook crashes"]
+    assert heat["z"] == [[1, 1, 1], [1, 2, 1]]
     assert at.selectbox(key="problems_group").value is not None
     st.cache_data.clear()
 
