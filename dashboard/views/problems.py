@@ -37,7 +37,7 @@ if ui.require_data(ctx):
     ui.show_table(table.drop("group"), "problems", column_config={
         "problem": "Problem", "tickets": "Tickets", "clients": "Clients", "assets": "Assets",
         "span": "First – last", "hours": st.column_config.NumberColumn(
-            "Hours to resolve", format="%,.1f"),
+            "Hours to resolve", format="%.1f"),
         "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%.1f"),
         "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
     ui.show_chart(charts.problems_monthly(found.monthly), found.monthly, "problems_monthly")
