@@ -84,9 +84,9 @@ def test_upload_an_export_in_the_browser_and_see_the_verdict_and_charts_change(
     page = open_page(browser, height=1600)
     goto(page, tickets_only.url, "")
     before = verdict(page)
-    assert "cost less than the managed offer" in before
-    assert charts_drawn(page) == 1
-    cumulative_before = page.locator('[data-testid="stPlotlyChart"]').first.inner_text()
+    # Tickets with no time worked or amounts: nothing to price break-fix with, no chart.
+    assert before.startswith("No verdict: there is no spend data")
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
 
     goto(page, tickets_only.url, "data")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
@@ -103,9 +103,8 @@ def test_upload_an_export_in_the_browser_and_see_the_verdict_and_charts_change(
     goto(page, tickets_only.url, "")
     after = verdict(page)
     assert after != before
-    assert after.startswith("Break-fix has cost more than the managed offer since 2024-04")
+    assert after.startswith("Break-fix has cost more than the managed offer since Apr 2024")
     assert charts_drawn(page) == 1
-    assert page.locator('[data-testid="stPlotlyChart"]').first.inner_text() != cumulative_before
     page.screenshot(path=str(ARTIFACTS / "browser-overview-after-load.png"), full_page=True)
 
     # the contract price, typed in the sidebar, moves the verdict again
@@ -164,6 +163,6 @@ def test_the_overview_offers_the_report_as_a_download(browser: Browser,
     path = info.value.path()
     html = Path(path).read_text(encoding="utf-8")
     assert info.value.suggested_filename == "breakeven-acme.html"
-    assert "Break-fix has cost more than the managed offer since 2024-04" in html
+    assert "Break-fix has cost more than the managed offer since Apr 2024" in html
     assert html.count("Plotly.newPlot") == 8
     page.close()
