@@ -33,7 +33,7 @@ if frame.height == 0:
     st.info("No prospects yet: create one below, then load its exports on the Data page.")
 else:
     shown = frame.with_columns(
-        window=frame["window_start"].fill_null("") + " to " + frame["window_end"].fill_null(""),
+        window=frame["window_start"] + " to " + frame["window_end"],  # null stays null
         verdict=frame["verdict_state"].replace_strict(VERDICTS, default=frame["verdict_state"]),
         checks=frame["checks"].list.join(", "),
     ).select(
@@ -92,7 +92,13 @@ if ctx.workspace and ctx.con is not None and frame.height:
         st.dataframe(
             offers.drop("recommended"), key="pf_offers", hide_index=True, width="stretch",
             column_config={
-                "offer": "Offer", "monthly_fee": st.column_config.NumberColumn(
+                "offer": "Offer", "per_user": "Per user", "per_device": "Per device",
+                "flat_monthly": "Flat", "managed_reduction": st.column_config.NumberColumn(
+                    "Downtime avoided", format="percent"),
+                "onboarding_fee": "Onboarding",
+                "cumulative_crossover": "Cumulative crossover",
+                "run_rate_crossover": "Run-rate crossover",
+                "monthly_fee": st.column_config.NumberColumn(
                     "Fee / month", format="%.2f"),
                 "managed_total": st.column_config.NumberColumn("Managed total", format="%.0f"),
                 "breakfix_total": st.column_config.NumberColumn("Break-fix total",
