@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines import brand, cli, portfolio, scrub, workspace
-from pipelines.errors import SettingError
+from pipelines import brand, cli, portfolio, scrub, store, workspace
+from pipelines.errors import InputError, SettingError
 
 VERDICTS = {"breakfix_dearer": "dearer", "mixed": "mixed", "breakfix_cheaper": "cheaper",
             "insufficient": "no verdict"}
@@ -160,6 +160,12 @@ def write_proposal_for(args: argparse.Namespace, out: Path, layout: Any) -> int:
     from pipelines.cli_metrics import filters_from, scenario_for
 
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
+        counts = store.table_counts(con)
+        if not counts["incidents"] and not counts["invoice_lines"]:
+            raise InputError(
+                f"workspace {args.workspace!r} has no tickets or invoices yet, so there is no"
+                f" proposal to write; load its exports first: breakeven ingest FILE -w"
+                f" {args.workspace}")
         scenario = scenario_for(con, args.scenario)
         collected = proposal.collect(con, args.workspace, scenario, args.data_dir,
                                      prepared_for=args.prepared_for,

@@ -232,3 +232,13 @@ def test_portfolio_page_shows_when_the_current_workspace_is_damaged(data_dir: Pa
     at.switch_page("views/portfolio.py").run()
     assert not at.exception, at.exception
     assert list(at.dataframe[0].value["status"]) == ["damaged", "ok"]
+
+
+def test_no_proposal_for_an_empty_prospect(data_dir: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["portfolio", "--new", "fresh", "--data-dir", str(data_dir)]) == 0
+    assert cli.main(["report", "--proposal", "-w", "fresh", "--data-dir", str(data_dir),
+                     "--out", str(tmp_path / "p.html")]) == 1
+    assert ("workspace 'fresh' has no tickets or invoices yet, so there is no proposal to"
+            " write") in capsys.readouterr().err
+    assert not (tmp_path / "p.html").exists()
