@@ -64,6 +64,10 @@ if ui.require_data(ctx):
         "priority", "response_count", "response_median_hours", "response_business_median_hours",
         "ttr_count", "ttr_median_hours", "ttr_business_median_hours", "respond_target_hours",
         "respond_breach_pct", "resolve_target_hours", "resolve_breach_pct")
+    if not r["count"]:  # nothing to show in the response columns
+        table = table.drop("response_count", "response_median_hours",
+                           "response_business_median_hours", "respond_target_hours",
+                           "respond_breach_pct")
     hours = {"format": "%.1f"}
     ui.show_table(table, "service_by_priority", column_config={
         "priority": st.column_config.TextColumn("Priority"),
