@@ -178,6 +178,11 @@ def show_checks(checks: list[dict[str, Any]], *, link: bool = True) -> None:
             st.page_link(page, label=f"More on the {title} page", icon=":material/arrow_forward:")
 
 
+def show_topic_checks(ctx: Context, topic: str) -> None:
+    """The evidence checks this page explains (those whose topic it is), without links."""
+    show_checks([c for c in summary(ctx).checks if c["topic"] == topic], link=False)
+
+
 def show_error(exc: BreakevenError) -> None:
     """A BreakevenError without a traceback, its advice worded for the dashboard."""
     st.error(message_for(exc, "dashboard"), icon=":material/error:")

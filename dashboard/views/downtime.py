@@ -14,6 +14,7 @@ if ui.require_data(ctx):
     st.caption(f"An outage is a ticket with an outage duration, or else of priority {prios};"
                f" it recurs when the same asset (or category) was down within"
                f" {ctx.scenario.recurrence_days} days before.")
+    ui.show_topic_checks(ctx, "downtime")  # the caveats of the verdict this page explains
     cols = st.columns(4)
     cols[0].metric("Outages", f"{d['incidents']:,}", border=True,
                    help=f"{d['open_outages']:,} still open (no hours counted yet).")

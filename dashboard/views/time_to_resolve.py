@@ -12,6 +12,7 @@ if ui.require_data(ctx):
     t = v.stats
     st.caption("Hours from opened to resolved (else closed). Open tickets are counted, not"
                " timed; tickets resolved before they were opened are left out.")
+    ui.show_topic_checks(ctx, "time_to_resolve")  # the caveats of the verdict this page explains
     cols = st.columns(4)
     cols[0].metric("Tickets timed", f"{t['count']:,}", border=True,
                    help=f"{v.incidents['open']:,} still open;"
