@@ -337,14 +337,6 @@ def _without_digits(titles: pl.Series) -> pl.Series:
     return out.str.replace_all(_DIGITS, " ")
 
 
-# The same in DuckDB SQL (RE2), for the tickets of a workspace; \p{Nd} is what Rust's \d is.
-_PLAIN_PARAMS = {"office_re": _DIGIT_WORDS[0][0], "windows_re": _DIGIT_WORDS[1][0],
-                 "mfa_re": _DIGIT_WORDS[2][0], "digits_re": _DIGITS.replace("\\d", "\\p{Nd}")}
-_PLAIN_SQL = ("regexp_replace(regexp_replace(regexp_replace(regexp_replace(title,"
-              " $office_re, 'office', 'g'), $windows_re, 'windows', 'g'), $mfa_re, 'mfa', 'g'),"
-              " $digits_re, ' ', 'g')")
-
-
 def _stage1(titles: pl.Series) -> pl.Series:
     """NFKC; web and e-mail addresses, reply prefixes and [External] tags removed."""
     raw = titles
@@ -558,19 +550,15 @@ def group_keys(keys: Sequence[frozenset[str]], tickets: Sequence[int]) -> list[i
     return leader_of
 
 
-def title_groups(titles: pl.Series, tickets: pl.Series | None = None, *,
-                 plain: bool = False) -> pl.DataFrame:
+def title_groups(titles: pl.Series, tickets: pl.Series | None = None) -> pl.DataFrame:
     """Per distinct title: its key (words, space-separated), group id (or null) and display.
 
-    `tickets` is the number of tickets with each title (1 each when not given); `plain`
-    when the titles already went through `_PLAIN_SQL` (ids and numbers gone).
+    `tickets` is the number of tickets with each title (1 each when not given).
     """
     titles = titles.cast(pl.String)
     counts = tickets if tickets is not None else pl.Series([1] * len(titles))
     counts = counts.cast(pl.Int64).alias("n")
-    raw = pl.DataFrame({"title": titles,
-                        "plain": titles.fill_null("") if plain else _without_digits(titles),
-                        "tickets": counts})
+    raw = pl.DataFrame({"title": titles, "plain": _without_digits(titles), "tickets": counts})
     plain = raw.group_by("plain").agg(pl.col("tickets").sum())
     plain = plain.with_columns(base=_stage1(plain["plain"]))
     bases = plain.group_by("base").agg(pl.col("tickets").sum()).sort("base")
@@ -657,17 +645,12 @@ def problems(
             return _empty_problems()
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
                  "prios": list(scenario.outage_priorities), "listed": with_tickets}
-        extra.update(_PLAIN_PARAMS)
-        # Ids and numbers go in SQL (parallel, no million strings copied out): the rest of
-        # the method sees the distinct titles without them, and the join below matches
-        # each ticket on the same expression.
-        sql = (f"SELECT {_PLAIN_SQL} AS plain, count(*) AS n"
-               f" FROM ({_window_tickets_sql(f, 'title')})"
-               " WHERE title IS NOT NULL GROUP BY plain")
+        sql = (f"SELECT title, count(*) AS n FROM ({_window_tickets_sql(f, 'title')})"
+               " WHERE title IS NOT NULL GROUP BY title")
         distinct = f.frame(sql, extra)
         if distinct.height == 0:
             return _empty_problems()
-        titles = title_groups(distinct["plain"], distinct["n"], plain=True)
+        titles = title_groups(distinct["title"], distinct["n"])
         mapping = titles.filter(pl.col("group").is_not_null())
         if mapping.height == 0:
             return _empty_problems()
@@ -676,11 +659,11 @@ def problems(
         con.register("_problem_titles", keep.select("title", "group").to_arrow())
         try:
             columns = ("client, ticket_id, title, asset, opened_at, ttr_hours AS ttr,"
-                       f" {_COST} AS cost, {_DOWN} AS down, {_PLAIN_SQL} AS plain")
+                       f" {_COST} AS cost, {_DOWN} AS down")
             rows_sql = (
                 "SELECT p.group, t.client, t.ticket_id, t.title, t.asset, t.opened_at, t.om,"
                 f" t.cost, t.ttr, t.down FROM ({_window_tickets_sql(f, columns)}) t"
-                " JOIN _problem_titles p ON p.title = t.plain"
+                " JOIN _problem_titles p ON p.title = t.title"
             )
             members = f.frame(
                 f"""
