@@ -164,5 +164,5 @@ def test_the_overview_offers_the_report_as_a_download(browser: Browser,
     html = Path(path).read_text(encoding="utf-8")
     assert info.value.suggested_filename == "breakeven-acme.html"
     assert "Break-fix has cost more than the managed offer since Apr 2024" in html
-    assert html.count("Plotly.newPlot") == 8
+    assert html.count("Plotly.newPlot") == 12  # 8, and 4 of predictability and service levels
     page.close()
