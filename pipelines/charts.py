@@ -196,6 +196,9 @@ def _forecast_band(fig: go.Figure, monthly: pl.DataFrame, forecast: pl.DataFrame
                        showarrow=False, xanchor="left", yanchor="bottom", xshift=4,
                        font={"size": 12, "color": "#555555"})
     fig.update_xaxes(range=[_col(monthly, "month")[0], x[-1]])
+    # six series: the legend goes under the chart, where it does not cover the title
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left",
+                              "x": 0}, height=500, margin={"l": 70, "r": 30, "t": 70, "b": 130})
 
 
 def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
@@ -237,38 +240,43 @@ def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
 def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
                         labels: list[str] | None = None) -> go.Figure:
     """A tornado: the break-even price per user at each end of each input's range, the
-    input that moves it most on top, the crossover month at each end written on the bar.
+    input that moves it most on top, the crossover month at each end under its name.
 
-    `frame`: pipelines.metrics.sensitivity's (label, low, high, price_base, price_low,
-    price_high, crossover_low, crossover_high), in its order; `labels`: the row labels
-    to show (with their ranges), else `label`.
+    `frame`: pipelines.metrics.sensitivity's (label, price_base, price_low, price_high,
+    crossover_low, crossover_high), in its order; `labels`: the row names to show (with
+    their ranges), else `label`.
     """
     title = "What moves the verdict: break-even price per user at each end of a range"
     rows = frame.filter(pl.col("price_base").is_not_null())
     if rows.is_empty():
         return _empty(title, "No break-even price to move (no spend data, or 0 users)")
-    names = (labels or _col(rows, "label"))[::-1]
+
+    def month_text(m: str | None) -> str:
+        return f"{date(int(m[:4]), int(m[5:7]), 1):%b %Y}" if m else "never"
+
+    names = [f"{name}<br><span style='font-size:11px'>crossover: {month_text(lo)} (low),"
+             f" {month_text(hi)} (high)</span>"
+             for name, lo, hi in zip(labels or _col(rows, "label"), _col(rows, "crossover_low"),
+                                     _col(rows, "crossover_high"))][::-1]
     base = _col(rows, "price_base")[0]
     fig = go.Figure()
     for end, key in (("low", "low_end"), ("high", "high_end")):
         prices = _col(rows, f"price_{end}")[::-1]
-        crossings = _col(rows, f"crossover_{end}")[::-1]
-        text = [f"crossover {date(int(c[:4]), int(c[5:7]), 1):%b %Y}" if c else "no crossover"
-                for c in crossings]
         fig.add_trace(go.Bar(
             y=names, x=[(p if p is not None else base) - base for p in prices], base=base,
-            orientation="h", name="Low end of the range" if end == "low" else
-            "High end of the range", marker_color=COLOURS[key], text=text,
-            textposition="outside", cliponaxis=False, customdata=prices,
-            hovertemplate="%{y}: break-even " + (f"{currency} " if currency else "")
-            + "%{customdata:,.2f} per user, %{text}<extra></extra>"))
+            orientation="h", name=f"At the {end} end of the range",
+            marker_color=COLOURS[key], customdata=prices,
+            hovertemplate="break-even " + (f"{currency} " if currency else "")
+            + "%{customdata:,.2f} per user<extra></extra>"))
     fig.add_vline(x=base, line={"color": COLOURS["marker"], "width": 1.5, "dash": "dash"})
     fig.add_annotation(x=base, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
-                       text=f"scenario: {base:,.2f}", font={"size": 12})
+                       text=f"scenario {base:,.2f}", font={"size": 11})
     _layout(fig, title, money_title("Break-even price per user per month", currency), "",
             months=False)
-    fig.update_layout(barmode="overlay", height=max(320, 110 + 60 * rows.height),
-                      margin={"l": 70, "r": 120, "t": 90, "b": 60})
+    fig.update_layout(barmode="overlay", height=max(340, 140 + 64 * rows.height),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.22,
+                              "xanchor": "left", "x": 0},
+                      margin={"l": 70, "r": 30, "t": 60, "b": 120})
     fig.update_yaxes(automargin=True, rangemode="normal")
     fig.update_xaxes(rangemode="normal")
     return fig

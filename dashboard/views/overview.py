@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import ui
 from pipelines import charts, report
+from pipelines.metrics import forecast as outlook
 
 ctx = ui.context()
 st.title("Overview" + (f": {ctx.workspace}" if ctx.workspace else ""))
@@ -21,6 +22,15 @@ if ui.require_data(ctx):
                          icon=":material/upload_file:")
     ui.show_checks(s.warnings)
     cur = s.currency
+    # The forward look (METRICS.md section 11): the next 12 months, in words.
+    ahead = s.raw.get("forecast") or {}
+    if not s.blocks and ahead.get("p_breakfix_dearer_12m") is not None:
+        with st.container(key="forward_look", border=True):
+            st.markdown("**The next 12 months:** " + outlook.forward_look(
+                ahead["p_breakfix_dearer_12m"], ctx.scenario, cur))
+            firm = outlook.confidence_text(s.raw.get("confidence"), cur)
+            if firm:
+                st.caption(firm)
     ttm = s.last_ttm or {}
     share = s.recurring_share
     row1 = st.columns(3)
@@ -44,7 +54,8 @@ if ui.require_data(ctx):
                    border=True, help=f"{ui.money(s.spend['monthly_fee'], cur)} a month"
                                      " under the scenario in the sidebar.")
     if not s.spend_monthly.is_empty():
-        fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur)
+        fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur,
+                                      outlook.forecast_frame(ahead))
         ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
                                                   "cumulative_managed"), "overview_cumulative")
     # The same report `breakeven report` writes; built only when clicked, on its own

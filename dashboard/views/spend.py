@@ -5,12 +5,16 @@ Sections, top to bottom (each a function, so later panels slot in between): the 
 checks, the headline tiles, the three cost charts, the largest lines.
 """
 
+import duckdb
+import polars as pl
 import streamlit as st
 
 from dashboard import ui
 from pipelines import charts, metrics, present
 from pipelines import dashboard_data as data
 from pipelines.dashboard_data import Summary
+from pipelines.metrics import forecast as outlook
+from pipelines.metrics import sensitivity
 from pipelines.scenario import Scenario, save_scenario
 
 SOURCES = {"invoices": "invoice lines (labour and other)",
@@ -48,9 +52,14 @@ def headline(s: Summary, cur: str | None) -> None:
 
 def cost_charts(s: Summary, cur: str | None) -> None:
     m = s.spend_monthly
-    ui.show_chart(charts.cumulative_spend(m, s.cumulative_crossover, cur),
+    ahead = outlook.forecast_frame(s.raw.get("forecast"))
+    ui.show_chart(charts.cumulative_spend(m, s.cumulative_crossover, cur, ahead),
                   m.select("month", "cumulative_breakfix", "cumulative_managed"),
                   "spend_cumulative")
+    if not ahead.is_empty():
+        st.caption("The shaded band is the forecast's 80% range for cumulative break-fix (1 in"
+                   " 10 chance below it, 1 in 10 above), the dashed line its median."
+                   " See docs/metrics.md, \"The forward look\".")
     ui.show_chart(charts.monthly_spend(m, cur),
                   m.select("month", "spend", "downtime_cost", "breakfix", "managed"),
                   "spend_monthly")
@@ -86,6 +95,25 @@ def predictability_panel(s: Summary, cur: str | None) -> None:
                                         data.month_date(p["worst_month"]),
                                         data.month_date(p["largest_surprise_month"]), cur),
                   m.select("month", "breakfix", "managed"), "spend_predictability")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _sensitivity(key: tuple[object, ...], scenario: Scenario, filters: data.Filters,
+                 _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The sensitivity frame, cached by the workspace's data version, scenario and filters."""
+    return sensitivity.sensitivity(_con, scenario, filters)
+
+
+def sensitivity_panel(ctx: ui.Context, cur: str | None) -> None:
+    """Which inputs move the verdict most: a tornado of the break-even price and a table."""
+    st.subheader("What moves the verdict?")
+    assert ctx.con is not None
+    frame = _sensitivity(ui.cache_key(ctx.data_dir, ctx.workspace, ctx.version), ctx.scenario,
+                         ctx.filters, ctx.con)
+    ui.show_chart(charts.sensitivity_tornado(frame, cur, sensitivity.row_labels(frame, cur)),
+                  frame, "spend_sensitivity")
+    st.caption(sensitivity.NOTE)
+    ui.show_table(sensitivity.sensitivity_table(frame, cur), "spend_sensitivity_table")
 
 
 def _save_exclusions(ctx: ui.Context, texts: list[str]) -> None:
@@ -151,4 +179,5 @@ if ui.require_data(ctx):
         headline(s, cur)
         cost_charts(s, cur)
         predictability_panel(s, cur)
+        sensitivity_panel(ctx, cur)
         largest_lines(ctx, cur)

@@ -65,9 +65,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import polars as pl
 
+from pipelines import present
+from pipelines.metrics.facts import month_text
 from pipelines.metrics.spend import SpendResult
 from pipelines.scenario import Scenario
 
@@ -107,6 +111,9 @@ class Projection:
     breakfix_p50: list[float]
     breakfix_p90: list[float]
     downtime_p50: list[float]
+    cumulative_p10: list[float]  # of the paths' running break-fix sums
+    cumulative_p50: list[float]
+    cumulative_p90: list[float]
     breakfix_sums: list[float]
     managed_sums: list[float]
 
@@ -274,6 +281,7 @@ def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
                              for t in range(recent)])
     by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     dt_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
+    cum_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     bf_sums: list[float] = []
     managed_sums: list[float] = []
     for _ in range(paths):
@@ -299,14 +307,19 @@ def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
             dt_by_month[h].append(dv)
             bf_sum += sv + dv
             dt_sum += dv
+            cum_by_month[h].append(bf_sum)
         bf_sums.append(bf_sum)
         managed_sums.append(HORIZON * fee + onboarding + managed_share * dt_sum)
     bands = [_quantiles(v, (0.1, 0.5, 0.9)) for v in by_month]
+    cum = [_quantiles(v, (0.1, 0.5, 0.9)) for v in cum_by_month]
     return Projection(
         breakfix_p10=[b[0] for b in bands],
         breakfix_p50=[b[1] for b in bands],
         breakfix_p90=[b[2] for b in bands],
         downtime_p50=[_quantiles(v, (0.5,))[0] for v in dt_by_month],
+        cumulative_p10=[c[0] for c in cum],
+        cumulative_p50=[c[1] for c in cum],
+        cumulative_p90=[c[2] for c in cum],
         breakfix_sums=bf_sums,
         managed_sums=managed_sums,
     )
@@ -346,7 +359,10 @@ def _quantiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
 _FORECAST_SCHEMA = pl.Schema({
     "month": pl.Date(), "breakfix_p10": pl.Float64(), "breakfix_p50": pl.Float64(),
     "breakfix_p90": pl.Float64(), "managed": pl.Float64(),
+    "cumulative_breakfix_p10": pl.Float64(), "cumulative_breakfix_p50": pl.Float64(),
+    "cumulative_breakfix_p90": pl.Float64(), "cumulative_managed": pl.Float64(),
 })
+_JSON_MONEY = tuple(c for c in _FORECAST_SCHEMA if c != "month")
 
 
 @dataclass(frozen=True)
@@ -354,7 +370,10 @@ class Forecast:
     """The 12 months after the spend window: break-fix band and the managed line."""
 
     method: str
-    months: pl.DataFrame  # month, breakfix_p10, breakfix_p50, breakfix_p90, managed
+    # month, breakfix_p10/p50/p90, managed, and the cumulative sums continuing those of
+    # the spend window: cumulative_breakfix_p10/p50/p90 (quantiles of the paths' running
+    # sums, not sums of monthly quantiles) and cumulative_managed
+    months: pl.DataFrame
     p_breakfix_dearer_12m: float | None
 
 
@@ -393,13 +412,24 @@ def forecast(cost: SpendResult, scenario: Scenario, *, seed: int = SEED) -> Fore
         _share(scenario)
     p = project(spend, down, fee=fee, onboarding=onboarding, managed_share=share, seed=seed)
     last = monthly.get_column("month")[-1]
+    managed = [fee + (onboarding if h == 0 else 0.0) + share * p.downtime_p50[h]
+               for h in range(HORIZON)]
+    cum_bf = float(monthly.get_column("cumulative_breakfix")[-1])
+    cum_managed = float(monthly.get_column("cumulative_managed")[-1])
+    running, acc = [], 0.0
+    for m in managed:
+        acc += m
+        running.append(cum_managed + acc)
     months = pl.DataFrame({
         "month": [_after(last, h + 1) for h in range(HORIZON)],
         "breakfix_p10": p.breakfix_p10,
         "breakfix_p50": p.breakfix_p50,
         "breakfix_p90": p.breakfix_p90,
-        "managed": [fee + (onboarding if h == 0 else 0.0) + share * p.downtime_p50[h]
-                    for h in range(HORIZON)],
+        "managed": managed,
+        "cumulative_breakfix_p10": [cum_bf + v for v in p.cumulative_p10],
+        "cumulative_breakfix_p50": [cum_bf + v for v in p.cumulative_p50],
+        "cumulative_breakfix_p90": [cum_bf + v for v in p.cumulative_p90],
+        "cumulative_managed": running,
     }, schema=_FORECAST_SCHEMA)
     return Forecast(FORECAST_METHOD, months, round(p.p_breakfix_dearer, 3))
 
@@ -435,3 +465,86 @@ def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
         return Confidence(CONFIDENCE_METHOD, p, None, None)
     lo, hi = _quantiles(prices, (0.1, 0.9))
     return Confidence(CONFIDENCE_METHOD, p, lo, hi)
+
+
+def _cents(value: float | None) -> float | None:
+    """Money as a JSON number rounded half-up to cents."""
+    if value is None:
+        return None
+    return float(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def forecast_json(f: Forecast) -> dict[str, Any]:
+    """The `forecast` object of METRICS.md section 7."""
+    return {
+        "method": f.method,
+        "months": [
+            {"month": month_text(r["month"]),
+             **{k: _cents(r[k]) for k in _JSON_MONEY}}
+            for r in f.months.iter_rows(named=True)
+        ],
+        "p_breakfix_dearer_12m": f.p_breakfix_dearer_12m,
+    }
+
+
+def confidence_json(c: Confidence) -> dict[str, Any]:
+    """The `confidence` object of METRICS.md section 7."""
+    return {
+        "method": c.method,
+        "p_breakfix_dearer": c.p_breakfix_dearer,
+        "break_even_price_p10": _cents(c.break_even_price_p10),
+        "break_even_price_p90": _cents(c.break_even_price_p90),
+    }
+
+
+# (lowest probability, words) for "a managed contract ... would <words> cost less"; below
+# 0.4 the sentence turns round to "cost more" with the same bands mirrored.
+LIKELIHOOD = ((0.9, "almost certainly"), (0.75, "very likely"), (0.6, "likely"))
+
+
+def forward_look(p_breakfix_dearer_12m: float | None, scenario: Scenario,
+                 currency: str | None = None) -> str:
+    """The forward probability in words: 'A managed contract at GBP 125 per user would very
+    likely cost less than break-fix over the next 12 months (83%).'"""
+    if p_breakfix_dearer_12m is None:
+        return (f"No forward look yet: it needs at least {MIN_MONTHS} months of spend data"
+                " to learn from.")
+    price = (f"{present.money(scenario.per_user, currency)} per user" if scenario.users
+             else f"{present.money(float(scenario.monthly_fee), currency)} a month")
+    p = p_breakfix_dearer_12m
+    head = f"A managed contract at {price} would"
+    tail = "than break-fix over the next 12 months"
+    if 0.4 <= p <= 0.6:
+        return (f"{head} be about as likely as not to cost less {tail}"
+                f" ({present.percent(p)} chance).")
+    less = p > 0.6
+    chance = p if less else 1 - p
+    words = next((w for lo, w in LIKELIHOOD if chance >= lo), "likely")
+    return (f"{head} {words} cost {'less' if less else 'more'} {tail}"
+            f" ({present.percent(min(chance, 0.999))}).")  # 2,000 paths never prove 100%
+
+
+def forecast_frame(forecast_obj: dict[str, Any] | None) -> pl.DataFrame:
+    """The JSON `forecast.months` as a frame (month as a Date), for charts."""
+    rows = (forecast_obj or {}).get("months") or []
+    frame = pl.DataFrame(rows, schema={"month": pl.String, **{c: pl.Float64 for c in _JSON_MONEY}},
+                         orient="row")
+    return frame.with_columns(pl.col("month").str.to_date("%Y-%m"))
+
+
+def confidence_text(conf: dict[str, Any] | None, currency: str | None = None) -> str | None:
+    """How firm the past verdict is, in a sentence (None when there is nothing to say)."""
+    c = conf or {}
+    p, lo, hi = c.get("p_breakfix_dearer"), c.get("break_even_price_p10"), \
+        c.get("break_even_price_p90")
+    parts = []
+    if p is not None:
+        parts.append(f"break-fix was dearer than the contract in {present.percent(p)} of"
+                     f" {PATHS:,} resamples of the months compared")
+    if lo is not None and hi is not None:
+        parts.append(f"the break-even price falls between {present.money(lo, currency, 2)}"
+                     f" and {present.money(hi, currency, 2)} per user in 8 of 10")
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return f"How firm the verdict is: {text} (a different month or two could move it so far)."

@@ -27,6 +27,7 @@ import polars as pl
 
 from pipelines import present
 from pipelines.metrics import checks as evidence
+from pipelines.metrics import forecast as outlook
 from pipelines.metrics import problems
 from pipelines.metrics.downtime import downtime
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
@@ -153,6 +154,8 @@ def metrics_json(
         **service,  # response, ttr_business, sla (section 10)
         "problems": problems.problems_json(recurring),
         "assets": problems.assets_json(costly_assets),
+        "forecast": outlook.forecast_json(outlook.forecast(cost, scenario)),
+        "confidence": outlook.confidence_json(outlook.confidence(cost, scenario)),
         "verdict": verdict(cost, fired, currency),
     }
 
