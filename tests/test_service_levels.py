@@ -273,3 +273,25 @@ def test_spend_page_predictability_panel(data_dir: Path) -> None:
     bars = fig["data"][0]
     assert bars["marker"]["line"]["width"][bars["x"].index(
         next(x for x in bars["x"] if x.startswith("2025-11")))] == 3
+
+
+def test_a_file_from_before_responded_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    """A workspace written before the column existed: read-only metrics time no response
+    (and do not fail); the first read-write open adds the column, empty."""
+    import duckdb
+
+    f = tmp_path / "t.csv"
+    f.write_text("Ticket Number,Priority,Created,Resolved\n"
+                 "A1,P1,2024-03-04 09:00,2024-03-04 15:00\n", encoding="utf-8")
+    assert main(["ingest", str(f), "-w", "svc", "--data-dir", str(tmp_path)]) == 0
+    con = duckdb.connect(str(tmp_path / "svc.duckdb"))
+    for col in ("responded_at_naive", "responded_at"):
+        con.execute(f"ALTER TABLE incidents DROP COLUMN IF EXISTS {col}")
+    con.close()
+    out = metrics(tmp_path, capsys)  # read-only: no upgrade
+    assert out["response"]["count"] == 0 and out["ttr_business"]["count"] == 1
+    from pipelines import workspace
+
+    with workspace.connect("svc", tmp_path) as con:
+        assert con.execute("SELECT count(responded_at) FROM incidents").fetchall() == [(0,)]
