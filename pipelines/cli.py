@@ -142,8 +142,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", None: "(spreadsheet)"}
     print(f"{info['file']}: {d.kind} from {d.profile.title} (format '{d.profile.name}',"
           f" by {d.how})")
-    for line in _why_lines(d):
-        print(f"  {line}")
+    if d.why():
+        print(f"  why: {d.why()}")
     print(f"  encoding {p.raw.encoding}, delimiter {delim[p.raw.delimiter]},"
           f" header on row {p.raw.header_row}")
     print(f"  dates: {p.date_order.reason}; decimal {'comma' if p.decimal_comma else 'point'}")
@@ -160,20 +160,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for lack in info["lacks"]:
         print(f"  warning: {lack}")
     return 0
-
-
-def _why_lines(d: Any) -> list[str]:
-    """Why the file matched its profile; for a generic match, the closest known tool."""
-    if d.evidence:
-        return ["why: its signature columns " + ", ".join(d.evidence)]
-    if not d.profile.generic:
-        return []
-    r = d.resembles
-    if r is None:
-        return ["why: no known tool's signature columns found; read by common header names"]
-    return [f"why: no known tool's full signature; closest is {r['title']} ('{r['format']}'):"
-            f" has {', '.join(repr(h) for h in r['found'])}; lacks "
-            + "; ".join(r["missing"])]
 
 
 # --- workspaces, loads, formats ----------------------------------------------------------------

@@ -94,6 +94,7 @@ class Preview:
     format: str | None = None
     format_title: str | None = None
     detected_by: str | None = None
+    why: str | None = None  # the signature columns found, or the closest known tool
     encoding: str | None = None
     delimiter: str | None = None
     date_order: str | None = None  # day-first | month-first | None
@@ -158,7 +159,7 @@ def preview(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: st
     order = {True: "day-first", False: "month-first", None: None}[p.date_order.day_first]
     return Preview(
         name=name, headers=p.raw.headers, kind=d.kind, format=d.profile.name,
-        format_title=d.profile.title, detected_by=d.how, encoding=p.raw.encoding,
+        format_title=d.profile.title, detected_by=d.how, why=d.why(), encoding=p.raw.encoding,
         delimiter=p.raw.delimiter, date_order=order, date_order_reason=p.date_order.reason,
         mapping={f: s[0].header for f, s in d.mapping.items() if s},
         mapping_text=d.mapping_text(), ignored=d.ignored, rows_read=p.rows_read,

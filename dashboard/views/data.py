@@ -96,6 +96,8 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
             f"**{'Tickets' if p.kind == 'incidents' else 'Invoice lines'}** from"
             f" **{p.format_title}** (format `{p.format}`, by {p.detected_by});"
             f" encoding {p.encoding}; dates: {p.date_order_reason}.")
+        if p.why:
+            st.caption(f"Why: {p.why}.")
         if user_map:
             st.caption("Your corrections will be remembered for files with this header: "
                        + ", ".join(f"{f} <- {h or NONE}" for f, h in user_map.items()))

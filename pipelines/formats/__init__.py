@@ -358,6 +358,20 @@ class Detection:
     evidence: list[str] = field(default_factory=list)
     resembles: dict[str, Any] | None = None
 
+    def why(self) -> str | None:
+        """Why the file was read so: the signature columns found, or for a generic match the
+        closest known tool and what it lacks (None for --format / a saved mapping)."""
+        if self.evidence:
+            return "its signature columns " + ", ".join(self.evidence)
+        if not self.profile.generic:
+            return None
+        r = self.resembles
+        if r is None:
+            return "no known tool's signature columns found; read by common header names"
+        return (f"no known tool's full signature; closest is {r['title']} ('{r['format']}'):"
+                f" has {', '.join(repr(h) for h in r['found'])}; lacks "
+                + "; ".join(r["missing"]))
+
     def mapping_text(self) -> dict[str, str]:
         """The mapping as `canonical -> 'Header' (or 'A, else B')` for display."""
         out = {}
