@@ -327,3 +327,13 @@ def test_a_tool_signature_without_the_required_columns_falls_back_to_generic() -
     d = detect(headers, "x.csv")
     assert (d.profile.name, d.mapping["ticket_id"][0].header,
             d.mapping["priority"][0].header) == ("generic", "Incident Number", "impact")
+
+
+def test_the_upload_preview_says_why_too(data_dir: Path) -> None:
+    """The dashboard's Data page shows the same reason as `inspect` (Preview.why)."""
+    from pipelines import uploads
+
+    src = FORMATS / "halopsa__stock_ticket_report.csv"
+    with workspace.connect("t", data_dir) as con:
+        p = uploads.preview(con, "t", src, src.name)
+    assert p.why == "its signature columns 'Ticket ID', 'Date Opened', 'Priority Description'"
