@@ -622,13 +622,6 @@ def _window_tickets_sql(f: Facts, columns: str) -> str:
     )
 
 
-# Every digit 1-9 as 0, except in titles that may hold a product name with digits (O365,
-# Win10, 2FA), which the method reads as words: translate() costs far less than a regex.
-_DIGITS_AS_ZERO = (
-    "CASE WHEN contains(lower(title), '365') OR contains(lower(title), 'win1')"
-    " OR contains(lower(title), '2fa') THEN title"
-    " ELSE translate(title, '123456789', '000000000') END"
-)
 _COST = ("CASE WHEN billed_amount IS NOT NULL THEN CAST(billed_amount AS DECIMAL(38,4))"
          " WHEN labour_hours IS NOT NULL THEN CAST(labour_hours * $rate AS DECIMAL(38,4)) END")
 _DOWN = ("CASE WHEN coalesce(downtime_minutes > 0 OR (downtime_minutes IS NULL"
@@ -652,11 +645,8 @@ def problems(
             return _empty_problems()
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
                  "prios": list(scenario.outage_priorities), "listed": with_tickets}
-        # Titles that differ only in their digits (ids, numbers, dates) normalise alike, so
-        # DuckDB groups them first with a cheap digit -> 0 mapping (no regex over every row).
-        sql = (f"SELECT {_DIGITS_AS_ZERO} AS title, count(*) AS n"
-               f" FROM ({_window_tickets_sql(f, 'title')})"
-               " WHERE title IS NOT NULL GROUP BY 1")
+        sql = (f"SELECT title, count(*) AS n FROM ({_window_tickets_sql(f, 'title')})"
+               " WHERE title IS NOT NULL GROUP BY title")
         distinct = f.frame(sql, extra)
         if distinct.height == 0:
             return _empty_problems()
@@ -669,11 +659,11 @@ def problems(
         con.register("_problem_titles", keep.select("title", "group").to_arrow())
         try:
             columns = ("client, ticket_id, title, asset, opened_at, ttr_hours AS ttr,"
-                       f" {_COST} AS cost, {_DOWN} AS down, {_DIGITS_AS_ZERO} AS zeroed")
+                       f" {_COST} AS cost, {_DOWN} AS down")
             rows_sql = (
                 "SELECT p.group, t.client, t.ticket_id, t.title, t.asset, t.opened_at, t.om,"
                 f" t.cost, t.ttr, t.down FROM ({_window_tickets_sql(f, columns)}) t"
-                " JOIN _problem_titles p ON p.title = t.zeroed"
+                " JOIN _problem_titles p ON p.title = t.title"
             )
             members = f.frame(
                 f"""
