@@ -10,6 +10,7 @@ from typing import Any
 
 from pipelines import cli, present, workspace
 from pipelines.metrics import Filters, metrics_json
+from pipelines.metrics import forecast as outlook
 from pipelines.parquet import parquet_connection
 from pipelines.scenario import (
     Scenario,
@@ -110,6 +111,10 @@ def summary_text(m: dict[str, Any]) -> str:
         f" {down['open_outages']:,} open outage{'' if down['open_outages'] == 1 else 's'}"),
         f"  spend          {spend_line}",
     ]
+    ahead, sc = m.get("forecast") or {}, m["scenario"]
+    if ahead.get("p_breakfix_dearer_12m") is not None:
+        lines.append("  forward look   " + outlook.forward_look(
+            ahead["p_breakfix_dearer_12m"], sc["per_user"], sc["users"], sp["monthly_fee"], cur))
     lines += service_lines(m, cur, num)
     if down["top_recurring"]:
         top = down["top_recurring"][0]

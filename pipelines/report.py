@@ -45,6 +45,8 @@ from plotly.offline import get_plotlyjs
 from pipelines import __version__, charts, metrics, present, store, workspace
 from pipelines import dashboard_data as data
 from pipelines.errors import BreakevenError, SettingError
+from pipelines.metrics import forecast as outlook
+from pipelines.metrics import sensitivity
 from pipelines.scenario import Scenario
 
 Layout = Literal["screen", "print"]
@@ -93,6 +95,7 @@ class ReportData:
     reject_reasons: pl.DataFrame
     clients: list[str]
     service: metrics.ServiceResult | None = None  # METRICS.md section 10
+    sensitivity: pl.DataFrame | None = None  # pipelines.metrics.sensitivity
 
 
 def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scenario,
@@ -110,6 +113,7 @@ def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scena
         reject_reasons=reject_reasons(con),
         clients=data.clients(con),
         service=data.service_view(con, scenario, filters),
+        sensitivity=sensitivity.sensitivity(con, scenario, filters),
     )
 
 
@@ -322,6 +326,7 @@ def html_from(r: ReportData, layout: Layout = "screen") -> str:
              f"{_checks_html(r)}</section>"),
             _headlines(r),
             _spend_section(r, chart),
+            _outlook_section(r, chart),
             _downtime_section(r, chart),
             _problems_section(r),
             _ttr_section(r, chart),
@@ -418,9 +423,38 @@ def _spend_section(r: ReportData, chart: _Charts) -> str:
     return (
         '<section id="spend"><h2>Spend: break-fix against the managed contract</h2>'
         f'<p class="caption">{e(note)}</p>'
-        + chart(charts.cumulative_spend(m, s.cumulative_crossover, cur), "cumulative_spend")
+        + chart(charts.cumulative_spend(m, s.cumulative_crossover, cur,
+                                        outlook.forecast_frame(s.raw.get("forecast"))),
+                "cumulative_spend")
         + chart(charts.monthly_spend(m, cur), "monthly_spend")
         + chart(charts.trailing_spend(m, s.run_rate_crossover, cur), "trailing_spend")
+        + "</section>"
+    )
+
+
+def _outlook_section(r: ReportData, chart: _Charts) -> str:
+    """The next 12 months in words, how firm the verdict is, and what moves it."""
+    s, cur = r.summary, r.summary.currency
+    if s.spend["source"] is None:
+        return ""
+    ahead = s.raw.get("forecast") or {}
+    firm = outlook.confidence_text(s.raw.get("confidence"), cur)
+    frame = r.sensitivity if r.sensitivity is not None else pl.DataFrame()
+    table = sensitivity.sensitivity_table(frame, cur) if not frame.is_empty() else None
+    forward = outlook.forward_look(ahead.get("p_breakfix_dearer_12m"), r.scenario.per_user,
+                                   r.scenario.users, s.spend["monthly_fee"], cur)
+    return (
+        '<section id="outlook"><h2>The next 12 months, and how sure the verdict is</h2>'
+        f"<p>{e(forward)}</p>"
+        + (f'<p class="caption">{e(firm)}</p>' if firm else "")
+        + (f'<p class="caption">Forecast method: {e(ahead.get("method") or "")}; the shaded'
+           " band on the cumulative chart above is its 80% range.</p>"
+           if ahead.get("months") else "")
+        + ("" if table is None else
+           chart(charts.sensitivity_tornado(frame, cur, sensitivity.row_labels(frame, cur)),
+                 "sensitivity_tornado")
+           + f'<p class="caption">{e(sensitivity.NOTE)}</p>'
+           + _table(table.columns, [list(row) for row in table.iter_rows()]))
         + "</section>"
     )
 

@@ -27,7 +27,8 @@ if ui.require_data(ctx):
     if not s.blocks and ahead.get("p_breakfix_dearer_12m") is not None:
         with st.container(key="forward_look", border=True):
             st.markdown("**The next 12 months:** " + outlook.forward_look(
-                ahead["p_breakfix_dearer_12m"], ctx.scenario, cur))
+                ahead["p_breakfix_dearer_12m"], ctx.scenario.per_user, ctx.scenario.users,
+                s.spend["monthly_fee"], cur))
             firm = outlook.confidence_text(s.raw.get("confidence"), cur)
             if firm:
                 st.caption(firm)

@@ -502,15 +502,15 @@ def confidence_json(c: Confidence) -> dict[str, Any]:
 LIKELIHOOD = ((0.9, "almost certainly"), (0.75, "very likely"), (0.6, "likely"))
 
 
-def forward_look(p_breakfix_dearer_12m: float | None, scenario: Scenario,
-                 currency: str | None = None) -> str:
+def forward_look(p_breakfix_dearer_12m: float | None, per_user: float, users: int,
+                 monthly_fee: float, currency: str | None = None) -> str:
     """The forward probability in words: 'A managed contract at GBP 125 per user would very
     likely cost less than break-fix over the next 12 months (83%).'"""
     if p_breakfix_dearer_12m is None:
         return (f"No forward look yet: it needs at least {MIN_MONTHS} months of spend data"
                 " to learn from.")
-    price = (f"{present.money(scenario.per_user, currency)} per user" if scenario.users
-             else f"{present.money(float(scenario.monthly_fee), currency)} a month")
+    price = (f"{present.money(per_user, currency)} per user" if users
+             else f"{present.money(monthly_fee, currency)} a month")
     p = p_breakfix_dearer_12m
     head = f"A managed contract at {price} would"
     tail = "than break-fix over the next 12 months"
