@@ -387,3 +387,20 @@ def test_perturbed_families_meet_the_quality_bar(seed: int) -> None:
     assert precision >= 0.9 and recall >= 0.8, (precision, recall)
     for g in {g for g in groups if g is not None}:
         assert len({f for f, gg in zip(families, groups, strict=True) if gg == g}) == 1, g
+
+
+def test_problems_page_on_an_empty_workspace_says_so(empty_workspace: str) -> None:
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("views/problems.py").run()
+    assert not at.exception, at.exception
+    assert "has no tickets or invoices yet" in " ".join(i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_a_workspace_without_titles_has_no_groups(con: duckdb.DuckDBPyConnection) -> None:
+    """Like the UCI ServiceNow event log, which has no short description column."""
+    for n in range(5):
+        ticket(con, f"T{n}", None, f"2024-01-0{n + 1} 09:00+00", asset="cmdb_ci 1")
+    assert problems_json(problems(con, Scenario())) == []
+    assert assets(con, Scenario()).endpoints == 1
