@@ -338,3 +338,24 @@ def test_uploads_are_removed_once_loaded_and_with_their_workspace(data_dir: Path
     at.button(key="ws_delete_yes").click().run()
     assert not at.exception
     assert not folder.exists() and not (data_dir / "acme.duckdb").exists()
+
+
+def test_open_opens_the_browser_once_the_dashboard_answers(tmp_path: Path) -> None:
+    """`--open` hands the address to the user's browser ($BROWSER here: a script that
+    records it) only after the health check answers."""
+    seen = tmp_path / "opened.txt"
+    fake = tmp_path / "fake-browser"
+    fake.write_text(f"#!/bin/sh\necho \"$1\" > {seen}\n")
+    fake.chmod(0o755)
+    port = free_port()
+    env = {**fresh_env(tmp_path, port), "BROWSER": f"{fake} %s"}
+    proc = start([sys.executable, "-m", "pipelines.cli", "serve", "--data-dir",
+                  str(tmp_path / "data"), "--open"], env, REPO, tmp_path / "serve.log")
+    try:
+        wait_for(seen.exists, 60)
+        assert seen.read_text().strip() == f"http://localhost:{port}"
+        assert healthy(port)
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        stop_all(proc)
