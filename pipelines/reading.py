@@ -193,7 +193,8 @@ def _read_zip(name: str, data: bytes, sheet: str | None, depth: int) -> RawTable
         listed = ", ".join(m.filename for m in files[:3]) + (", ..." if len(files) > 3 else "")
         held = (f"holds {len(exports)} exports ({listed}); unzip it and load them one by one"
                 if len(exports) > 1 else
-                f"is a zip archive of {len(files)} files ({listed or 'none'}) with no CSV or"
+                f"is a zip archive of {len(files)} file{'' if len(files) == 1 else 's'}"
+                f" ({listed or 'none'}) with no CSV or"
                 " .xlsx export in it; load the export itself")
         raise InputError(f"{name}: {held}")
     member = exports[0]

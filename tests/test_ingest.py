@@ -376,8 +376,8 @@ def test_values_the_store_cannot_hold_are_rejects(tmp_path: Path, data_dir: Path
     s = ingest_file(f, "t", data_dir)
     assert (s.rows_loaded, s.rows_rejected) == (1, 2)
     assert rejects_of(data_dir) == [
-        (2, "'Unit Price' is '9999999999999999.99', too large an amount (over"
-            " 999,999,999,999.9999)"),
+        (2, ("'Unit Price' is '9999999999999999.99', too large an amount (over"
+             " 999,999,999,999.9999)")),
         (3, "'Amount' is '9999999999999999.99', too large an amount (over 999,999,999,999.99)"),
     ]
 
@@ -511,12 +511,12 @@ def test_printable_garbage_is_one_clear_line(tmp_path: Path, data_dir: Path) -> 
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("damaged.xlsx", "damaged.xlsx: a damaged zip file (an .xlsx workbook is one) that cannot"
-                     " be opened (File is not a zip file); export it again"),
-    ("photos.zip", "photos.zip: is a zip archive of 2 files (IMG_0001.jpg, IMG_0002.jpg) with"
-                   " no CSV or .xlsx export in it; load the export itself"),
-    ("really_a_zip.csv", "really_a_zip.csv: is a zip archive of 1 files (minutes.pdf) with no"
-                         " CSV or .xlsx export in it; load the export itself"),
+    ("damaged.xlsx", ("damaged.xlsx: a damaged zip file (an .xlsx workbook is one) that"
+                      " cannot be opened (File is not a zip file); export it again")),
+    ("photos.zip", ("photos.zip: is a zip archive of 2 files (IMG_0001.jpg, IMG_0002.jpg)"
+                    " with no CSV or .xlsx export in it; load the export itself")),
+    ("really_a_zip.csv", ("really_a_zip.csv: is a zip archive of 1 file (minutes.pdf) with no"
+                          " CSV or .xlsx export in it; load the export itself")),
 ])
 def test_archives_and_workbooks_that_are_not_exports_are_named(name: str, message: str,
                                                                data_dir: Path) -> None:
