@@ -98,6 +98,29 @@ TICKETS = {
         ("4403", "t", None, None, "Hardware", "P4", "Low", "Label printer offline", "open",
          "2025-03-06 14:30", None, None, None),
     ],
+    # displayId is the number; resolutionTime / firstResponseTime are instants (their
+    # ...DueTime twins are SLA targets, not read); Critical -> P1, Low -> P4.
+    "superops__tickets.csv": [
+        ("062824-0005", NW, "Head Office", None, "Network", "P2", "High",
+         "Internet is not working", "Resolved", "2024-06-28 05:25", "2024-06-28 09:40", None,
+         "2024-06-28 05:40"),
+        ("070124-0002", NW, "Warehouse", None, "Hardware", "P4", "Low", "Laptop will not charge",
+         "Open", "2024-07-01 10:00", None, None, None),
+        ("070324-0011", CD, "Main", None, "Email", "P1", "Critical",
+         "Email bouncing from client domain", "Closed", "2024-07-03 14:00", "2024-07-03 16:30",
+         None, "2024-07-03 14:20"),
+    ],
+    # totalTimeTracked 5400 s = 1.5 h, 2700 s = 0.75 h; HIGH -> P2 by the word (severity
+    # MAJOR is not priority); nodeId is the device, locationId the site; the API has no
+    # resolved time, so every ticket is unresolved.
+    "ninjaone__tickets.csv": [
+        ("1201", NW, "3", "88", "PROBLEM", "P2", "HIGH", "Backup job failed on NW-SRV01",
+         "Resolved", "2024-08-05 07:30", None, 1.5, None),
+        ("1207", NW, "3", None, "SERVICE_REQUEST", "P4", "LOW", "New starter laptop", "Open",
+         "2024-08-07 09:00", None, 0.0, None),
+        ("1215", CD, "5", "91", "INCIDENT", "P3", "MEDIUM", "Practice software will not open",
+         "Resolved", "2024-08-12 13:15", None, 0.75, None),
+    ],
 }
 
 LINES = {

@@ -110,18 +110,24 @@ class HeaderIndex:
     """The headers of a file, looked up exactly (`norm`) first, else by `family`."""
 
     def __init__(self, headers: list[str]) -> None:
+        self.raw: dict[str, str] = {}  # as written, ignoring case: beats a `norm` collision
         self.exact: dict[str, str] = {}
         self.strict: dict[str, str] = {}
         self.loose: dict[str, str] = {}
         for h in headers:
+            self.raw.setdefault(h.strip().lower(), h)
             self.exact.setdefault(norm(h), h)
             self.strict.setdefault(family(h, loose=False), h)
             self.loose.setdefault(family(h), h)
 
     def find(self, name: str, reserved: set[str] | frozenset[str] = frozenset(),
              loose: bool = True) -> tuple[str | None, bool]:
-        """(the header for `name`, whether it matched exactly); family matches skip `reserved`."""
-        hit = self.exact.get(norm(name))
+        """(the header for `name`, whether it matched exactly); family matches skip `reserved`.
+
+        Written the same (ignoring case) wins over equal once punctuation is dropped: Jira's
+        `Σ Time Spent` is `timespent` too, but `Time Spent` is `Time Spent` wherever it stands.
+        """
+        hit = self.raw.get(name.strip().lower()) or self.exact.get(norm(name))
         if hit is not None:
             return hit, True
         for found in (self.strict.get(family(name, loose=False)),
