@@ -47,13 +47,13 @@ def loaded(tmp_path: Path) -> Path:
 
 def test_predictability_by_hand(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """mean 1800/6 = 300; deviations -200, 0, -100, 300, -100, 100, squares sum 160,000,
-    / 5 = 32,000, std = 178.885 -> 178.89; cv 0.5963; sorted 100, 200, 200, 300, 400, 600:
+    / 5 = 32,000, std = 178.885 -> 178.89; cv 0.5963 -> 0.60 (2 decimals, half-up); sorted 100, 200, 200, 300, 400, 600:
     p90 (h = 4.5) 400 + 0.5 x 200 = 500; worst 2024-04 (600); above the fee of 200 (strictly):
     300, 600, 400 = 3 months. Surprises: Apr 600 - mean(100, 300, 200) = 400; May 200 - 300 =
     -100; Jun 400 - 280 = 120 -> largest 2024-04, 400. Managed is 200 every month: cv 0."""
     p = metrics(loaded, capsys)["predictability"]
     assert p == {
-        "months": 6, "mean": 300.0, "std": 178.89, "cv": 0.5963, "p90": 500.0,
+        "months": 6, "mean": 300.0, "std": 178.89, "cv": 0.6, "p90": 500.0,
         "worst_month": "2024-04", "worst_amount": 600.0, "months_above_fee": 3,
         "largest_surprise_month": "2024-04", "largest_surprise_amount": 400.0,
         "managed_cv": 0.0,
@@ -63,10 +63,10 @@ def test_predictability_by_hand(loaded: Path, capsys: pytest.CaptureFixture[str]
 def test_managed_cv_with_onboarding(loaded: Path, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     """An onboarding fee of 600 in the first month: managed 800, 200 x 5; mean 300; squares
-    250,000 + 5 x 10,000 = 300,000, / 5 = 60,000, std 244.949; cv 0.8165."""
+    250,000 + 5 x 10,000 = 300,000, / 5 = 60,000, std 244.949; cv 0.8165 -> 0.82."""
     f = tmp_path / "s.toml"
     f.write_text("onboarding_fee = 600\n", encoding="utf-8")
-    assert metrics(loaded, capsys, "--scenario", str(f))["predictability"]["managed_cv"] == 0.8165
+    assert metrics(loaded, capsys, "--scenario", str(f))["predictability"]["managed_cv"] == 0.82
 
 
 def test_no_spend_gives_nulls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,9 @@ Decisions where METRICS.md is silent:
   opened adds no hours and is not an open outage (it is a data-quality warning).
 * `top_recurring` lists at most `limit` keys (default 10) among those with two or
   more downtime incidents in the window; ties by hours, then client, then key.
+* The recurrence key (client, asset) is never the key (client, category), even when an
+  asset and a category are spelt the same ("Network"): the window and `top_recurring`
+  tell them apart by `no_asset` (a key "Network" may then be listed twice, once per kind).
 * `downtime_by_day` puts an incident's hours on the local day it was opened.
 * Hours are added with compensated (Kahan) summation, `fsum`, so a figure does not
   depend on the order parallel threads add rows in (a plain float sum could move a
@@ -66,10 +69,11 @@ def downtime(
         rows = f.frame(
             f"""
             WITH d AS MATERIALIZED (
-                SELECT client, recurrence_key, om, hours, open_outage,
+                SELECT client, recurrence_key, no_asset, om, hours, open_outage,
                        recurrence_key IS NOT NULL AND coalesce(
                            epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER (
-                               PARTITION BY client, recurrence_key ORDER BY opened_at, ticket_id
+                               PARTITION BY client, no_asset, recurrence_key
+                               ORDER BY opened_at, ticket_id
                            ) <= $recur_us, false) AS recurring
                 FROM ({f.downtime_history})
                 QUALIFY om BETWEEN $start AND $end
@@ -81,19 +85,19 @@ def downtime(
                        coalesce(fsum(hours) FILTER (recurring), 0) AS recurring_hours
                 FROM d GROUP BY GROUPING SETS ((), (om))
             ), top AS (
-                SELECT client, recurrence_key AS key, count(*) AS incidents,
+                SELECT client, recurrence_key AS key, no_asset, count(*) AS incidents,
                        coalesce(fsum(hours), 0) AS hours
                 FROM d WHERE recurrence_key IS NOT NULL
-                GROUP BY client, recurrence_key HAVING count(*) >= 2
-                ORDER BY incidents DESC, hours DESC, client, key
+                GROUP BY client, no_asset, recurrence_key HAVING count(*) >= 2
+                ORDER BY incidents DESC, hours DESC, client, key, no_asset
                 LIMIT $limit
             )
             SELECT CASE WHEN month IS NULL THEN 'total' ELSE 'month' END AS part, month,
-                   NULL AS client, NULL AS key, incidents, hours, open_outages,
-                   recurring_incidents, recurring_hours
+                   NULL AS client, NULL AS key, NULL::BOOLEAN AS no_asset, incidents, hours,
+                   open_outages, recurring_incidents, recurring_hours
             FROM sums
             UNION ALL
-            SELECT 'top', NULL, client, key, incidents, hours, NULL, NULL, NULL FROM top
+            SELECT 'top', NULL, client, key, no_asset, incidents, hours, NULL, NULL, NULL FROM top
             """,
             {"limit": limit, "recur_us": scenario.recurrence_days * 86_400_000_000},
         )
@@ -112,8 +116,9 @@ def downtime(
     )
     top = (
         rows.filter(pl.col("part") == "top")
+        .sort(["incidents", "hours", "client", "key", "no_asset"],
+              descending=[True, True, False, False, False])
         .select("client", "key", "incidents", "hours")
-        .sort(["incidents", "hours", "client", "key"], descending=[True, True, False, False])
     )
     return DowntimeResult(totals, monthly, top)
 

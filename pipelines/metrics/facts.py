@@ -18,7 +18,7 @@ Decisions where METRICS.md is silent (see also each family's module):
 * Recurrence looks back over the client's whole history, also before the window:
   a filter narrows what is reported, not which earlier outage an incident repeats.
   It compares each downtime incident with the previous downtime incident of the
-  same (client, recurrence_key) in order (opened_at, ticket_id as text), so of two
+  same (client, asset) or (client, category) key in order (opened_at, ticket_id as text), so of two
   incidents at the same instant the later ticket_id recurs; "at most N days" is
   a difference of instants <= N * 24 h.
 """

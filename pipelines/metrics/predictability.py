@@ -15,7 +15,8 @@ Decisions where METRICS.md is silent:
 * Without spend data (no months) every figure is None and `months` is 0
   (`months_above_fee` too is None then: a count without data is not 0).
 * A negative mean (more credit than charge) still gives std / mean, a negative cv.
-* `cv` and `managed_cv` are ratios: the JSON gives them to 4 decimals.
+* `cv` and `managed_cv` are ratios, rounded in the JSON like every other number of
+  section 7 ("same rounding"): half-up to 2 decimals (0.4862 -> 0.49).
 * The monthly frame (month, breakfix, managed, trailing_mean, surprise) is what the
   dashboard and report chart: `trailing_mean` is None for the first 3 months.
 """
@@ -158,7 +159,9 @@ def predictability(
 
 
 def _ratio(value: Decimal | None) -> float | None:
-    return None if value is None else float(round(value, 4))
+    from pipelines.metrics.summary import money  # the same half-up rounding to 2 decimals
+
+    return money(value)
 
 
 def predictability_json(p: Predictability) -> dict[str, Any]:
