@@ -121,6 +121,19 @@ TICKETS = {
         ("1215", CD, "5", "91", "INCIDENT", "P3", "MEDIUM", "Practice software will not open",
          "Resolved", "2024-08-12 13:15", None, 0.75, None),
     ],
+    # openDate opens (not createdOn, the record's creation a minute later); completedDate
+    # ends, empty while open; issueTypeName is the category.
+    "kaseya_bms__tickets.csv": [
+        ("TCK20240902.0003", NW, "Head Office", None, "Network", "P1", "Critical",
+         "Firewall rebooting every night", "Completed", "2024-09-02 07:45", "2024-09-02 10:15",
+         None, None),
+        ("TCK20240905.0011", NW, "Warehouse", None, "Email", "P4", "Low",
+         "Shared mailbox missing for new starter", "In Progress", "2024-09-05 13:00", None,
+         None, None),
+        ("TCK20240911.0002", CD, "Main", None, "Server", "P2", "High",
+         "Practice server slow after update", "Completed", "2024-09-11 08:20",
+         "2024-09-12 09:05", None, None),
+    ],
 }
 
 LINES = {
