@@ -22,7 +22,7 @@ ARTIFACTS = REPO / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PAGES = {"overview": "", "spend": "spend", "downtime": "downtime",
          "time-to-resolve": "time-to-resolve", "service-levels": "service-levels", "data": "data"}
-CHART_COUNT = {"overview": 1, "spend": 4, "downtime": 3, "time-to-resolve": 2,
+CHART_COUNT = {"overview": 1, "spend": 5, "downtime": 3, "time-to-resolve": 2,
                "service-levels": 3, "data": 0}
 
 

@@ -25,7 +25,7 @@ from pipelines.scenario import load_scenario
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
          "views/time_to_resolve.py", "views/service_levels.py", "views/data.py"]
-CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 4, "views/downtime.py": 3,
+CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 5, "views/downtime.py": 3,
                "views/time_to_resolve.py": 2, "views/service_levels.py": 3}
 
 
@@ -196,6 +196,23 @@ def test_spend_page_marks_both_crossovers_and_labels_money(acme: str) -> None:
     assert ttm["layout"]["shapes"][0]["x0"].startswith("2024-04-01")
     assert ttm["layout"]["yaxis"]["title"]["text"].endswith("(GBP)")
     assert chart(at, "Monthly cost")["layout"]["barmode"] == "stack"
+
+
+def test_forward_look_band_and_tornado(acme: str) -> None:
+    """Overview: the next 12 months in words; the cumulative chart continues as a band
+    (Jan-Dec 2026); Spend: the sensitivity tornado, users on top (the price per user does
+    not move the break-even price)."""
+    at = app()
+    text = next(m.value for m in at.markdown if m.value.startswith("**The next 12 months:**"))
+    assert "A managed contract at GBP 125 per user would almost certainly cost less" in text
+    names = [t["name"] for t in chart(at, "Cumulative cost")["data"]]
+    assert "Break-fix forecast, 80% range" in names and "Managed contract (forecast)" in names
+    band = next(t for t in chart(at, "Cumulative cost")["data"]
+                if t["name"] == "Break-fix forecast (median)")
+    assert band["x"][0].startswith("2025-12-01") and band["x"][-1].startswith("2026-12-01")
+    at.switch_page("views/spend.py").run()
+    tornado = chart(at, "What moves the verdict")
+    assert tornado["data"][0]["y"][-1].startswith("Users covered (12 to 38)")
 
 
 def test_downtime_page_splits_recurring_hours(acme: str) -> None:

@@ -23,7 +23,9 @@ from pipelines.scenario import Scenario, load_scenario
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHARTS = ["cumulative_spend", "monthly_spend", "trailing_spend", "monthly_downtime",
+CHARTS = ["cumulative_spend", "monthly_spend", "trailing_spend",
+          "sensitivity_tornado",  # the next 12 months and what moves the verdict
+          "monthly_downtime",
           "top_recurring", "downtime_calendar", "monthly_ttr", "ttr_by_priority",
           # Predictability and service levels (acme has no first-response times).
           "predictability", "service_resolution", "sla_by_priority", "sla_monthly"]
