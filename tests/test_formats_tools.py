@@ -134,6 +134,18 @@ TICKETS = {
          "Practice server slow after update", "Completed", "2024-09-11 08:20",
          "2024-09-12 09:05", None, None),
     ],
+    # The export's real column set (tests/data/README.md): Request Id is the number (not
+    # the internal ID), Ticket Closed Time ends, no Account Name so the Account ID is the
+    # client; Category, else Classifications ('Incident' for 2043).
+    "zoho_desk__ticket_export.csv": [
+        ("2041", "412000000011", None, None, "Network", "P2", "High", "VPN drops every hour",
+         "Closed", "2025-03-03 09:15", "2025-03-03 12:30", None, None),
+        ("2042", "412000000011", None, None, "Hardware", "P4", "Low", "New starter laptop",
+         "Open", "2025-03-05 10:00", None, None, None),
+        ("2043", "412000000027", None, None, "Incident", "P3", "Medium",
+         "Printer offline in reception", "Closed", "2025-03-10 14:30", "2025-03-11 09:00", None,
+         None),
+    ],
 }
 
 LINES = {

@@ -139,6 +139,43 @@ def test_alternative_spellings_of_one_tool(headers: list[str], tool: str) -> Non
     assert tool in others
 
 
+# Invoice headers as public code writes or reads each tool's file (tests/data/README.md).
+REAL_INVOICE_HEADERS = {
+    # A FreshBooks Invoice Details upload page's expected columns: "Invoice Number", not "#".
+    "freshbooks": ["Client Name", "Invoice Number", "Date Issued", "Invoice Status",
+                   "Date Paid", "Item Name", "Item Description", "Rate", "Quantity",
+                   "Discount Percentage", "Line Subtotal", "Tax 1 Type", "Tax 1 Amount",
+                   "Tax 2 Type", "Tax 2 Amount", "Line Total", "Currency"],
+    # MYOB Item Sales, tab-separated, as a PHP export writes it (indent-padded address lines).
+    "myob": ["Co./Last Name", "First Name", "Addr 1 - Line 1", "           - Line 2",
+             "           - Line 3", "           - Line 4", "Invoice #", "Date", "Customer PO",
+             "Ship Via", "Already Printed", "Item Number", "Quantity", "Description", "Price",
+             "Discount", "Total", "Job", "Comment", "Journal Memo", "Salesperson Last Name",
+             "Salesperson First Name", "Shipping Date", "Tax Code", "Tax Amount",
+             "Freight Amount", "Tax on Freight", "Freight Tax Amount", "Sale Status",
+             "Currency Code", "Exchange Rate"],
+    # Sage 50's audit-trail CSV as CiviCRM's Sage50 export provider writes it.
+    "sage50": ["Type", "Account Reference", "Nominal A/C Ref", "Department Code", "Date",
+               "Reference", "Details", "Net Amount", "Tax Code", "Tax Amount", "Exchange Rate",
+               "Extra Reference", "User Name", "Project Refn", "Cost Code Refn"],
+    # Stripe payments, the older export (Created (UTC), Tax, Mode) a public script lists.
+    "stripe_payments": ["id", "Description", "Created (UTC)", "Amount", "Amount Refunded",
+                        "Currency", "Converted Amount", "Converted Amount Refunded", "Fee",
+                        "Tax", "Converted Currency", "Mode", "Status", "Statement Descriptor",
+                        "Customer ID", "Customer Description", "Customer Email", "Captured",
+                        "Card ID", "Card Last4", "Card Brand"],
+}
+
+
+@pytest.mark.parametrize("tool", sorted(REAL_INVOICE_HEADERS), ids=str)
+def test_invoice_headers_from_public_code_are_detected(tool: str) -> None:
+    headers = REAL_INVOICE_HEADERS[tool]
+    d = detect(headers, "held_out.csv")
+    assert d.profile.name == tool
+    assert {"invoice_id", "invoice_date", "amount"} <= set(d.mapping)
+    assert [p.name for p in profiles() if not p.generic and p.matches(headers)] == [tool]
+
+
 def test_french_glpi_export_reads_numbers_and_day_first_dates(data_dir: Path) -> None:
     """Header as a public GLPI-CSV dashboard parses a French export (tests/data/README.md).
 
