@@ -60,6 +60,7 @@ Decisions where METRICS.md is silent:
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Sequence
@@ -231,13 +232,13 @@ class _Fit:
         else:
             self.sigma = 0.0
 
-    def shift(self, counts: Sequence[int]) -> float:
-        """How far a bootstrap sample's mean is from the history's (counts: how often
-        each month was drawn): the level's own uncertainty."""
+    def shift(self, picks: Sequence[int]) -> float:
+        """How far a bootstrap sample's mean is from the history's (picks: the months
+        drawn, in draw order): the level's own uncertainty."""
         if self.flat_zero:
             return 0.0
-        return math.fsum(c * v for c, v in zip(counts, self.moved, strict=True)) / \
-            sum(counts) - self.mean
+        moved = self.moved
+        return sum(moved[i] for i in picks) / len(picks) - self.mean
 
     def value(self, j: int, shift: float, u: float) -> float:
         """Month j moved to the path's level (`shift`), jittered by the normal draw `u`."""
@@ -284,25 +285,26 @@ def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
     cum_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     bf_sums: list[float] = []
     managed_sums: list[float] = []
+    total_resid = cum_resid[-1]
+    stay = 1 / BLOCK
     for _ in range(paths):
-        counts = [0] * recent
-        for i in rng.choices(months, k=recent):
-            counts[i] += 1
-        ls, ld = fs.shift(counts), fd.shift(counts)
+        picks = rng.choices(months, k=recent)
+        ls, ld = fs.shift(picks), fd.shift(picks)
         # this path's growth: the estimate give or take its standard error
         ahead = _ahead(g.slope + rng.gauss(0.0, 1.0) * g.se) if g.slope else [1.0] * HORIZON
         # Stationary bootstrap (Politis & Romano): runs of consecutive months of mean
         # length BLOCK, each run starting at a recency-weighted month.
-        j = rng.choices(months, cum_weights=cum_resid)[0]
+        # (bisect on the cumulative weights: what random.choices does, without its setup)
+        j = bisect.bisect(cum_resid, rng.random() * total_resid, 0, recent - 1)
         bf_sum = dt_sum = 0.0
         for h in range(HORIZON):
-            if h and (j + 1 >= recent or rng.random() < 1 / BLOCK):
-                j = rng.choices(months, cum_weights=cum_resid)[0]
+            if h and (j + 1 >= recent or rng.random() < stay):
+                j = bisect.bisect(cum_resid, rng.random() * total_resid, 0, recent - 1)
             elif h:
                 j += 1
             u = rng.gauss(0.0, 1.0)
             sv = fs.value(j, ls, u) * ahead[h]
-            dv = fd.value(j, ld, u) * ahead[h]
+            dv = 0.0 if fd.flat_zero else fd.value(j, ld, u) * ahead[h]
             by_month[h].append(sv + dv)
             dt_by_month[h].append(dv)
             bf_sum += sv + dv
@@ -447,6 +449,8 @@ def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
     users, per_user = scenario.users, float(scenario.per_user)
     rng = random.Random(seed)
     block = min(BLOCK, n)
+    total = [a + b for a, b in zip(spend, down, strict=True)]
+    base, any_down = n * fee + onboarding, any(down)
     dearer = 0
     prices: list[float] = []
     for _ in range(resamples):
@@ -455,8 +459,8 @@ def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
             start = rng.randrange(n)
             picks.extend((start + k) % n for k in range(block))
         picks = picks[:n]
-        breakfix = math.fsum(spend[i] + down[i] for i in picks)
-        managed = n * fee + onboarding + share * math.fsum(down[i] for i in picks)
+        breakfix = sum(total[i] for i in picks)
+        managed = base + (share * sum(down[i] for i in picks) if any_down else 0.0)
         dearer += breakfix > managed
         if users:
             prices.append(max(0.0, per_user + (breakfix - managed) / (users * n)))
