@@ -278,3 +278,32 @@ def test_asset_key_is_not_the_category_key(data_dir: Path, tmp_path: Path) -> No
     assert down["top_recurring"] == [
         {"client": "acme", "key": "Network", "incidents": 2, "hours": 5.0}]
     assert compare("k", data_dir) == []
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 7, 9, 10, 16])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_import_timestamps_finds_a_shared_second_at_either_end(
+        n: int, where: str, data_dir: Path, tmp_path: Path) -> None:
+    """n tickets one hour apart, of which k = n // 5 + 1 (just over 20%: 1 of 2..4, 2 of
+    5..9, 3 of 10..14, 4 of 16) share the earliest (or the latest) second: the check fires
+    (k >= 2) and names that second; with k - 1 on it (20% or less) it does not. The
+    candidates are the seconds at 21 sorted positions, so a run at either end must be
+    found. n = 2..4 with k = 1: one ticket cannot "share" a second, no check."""
+    for k in (n // 5 + 1, n // 5):
+        hours_apart = [datetime(2024, 5, 1, 0, 0, 0) + timedelta(hours=i) for i in range(n)]
+        shared = hours_apart[0] if where == "first" else hours_apart[-1]
+        times = ([shared] * k + hours_apart[k:]) if where == "first" else (
+            hours_apart[:n - k] + [shared] * k)
+        name = f"i{n}{where}{k}"
+        f = tmp_path / f"{name}.csv"
+        _write(f, TICKET_HEADER, [{"ticket_id": f"T{i}", "opened_at": _ts(t)}
+                                  for i, t in enumerate(times)])
+        ingest_file(f, name, data_dir)
+        with workspace.connect(name, data_dir, read_only=True) as con:
+            fired = [c for c in metrics_json(con, name, load_scenario(con))["checks"]
+                     if c["id"] == "import_timestamps"]
+        expected = k >= 2 and k * 5 > n
+        assert bool(fired) == expected, (n, where, k)
+        if fired:
+            assert _ts(shared) in fired[0]["message"]
+        assert compare(name, data_dir) == []

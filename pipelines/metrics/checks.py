@@ -26,7 +26,8 @@ Decisions where METRICS.md is silent:
   the client filter does not apply).
 * `import_timestamps` needs two or more tickets on one second ("share"): a workspace
   with one ticket does not fire. The second is the `opened_at` instant truncated to
-  the second; the message shows it in the workspace time zone.
+  the second (an instant: the same second in every zone); the message shows it in the
+  workspace time zone. Of two seconds with the same count the earlier is named.
 * `zero_durations` counts resolved tickets with `resolved_at = opened_at` exactly
   (ttr_hours 0) among all resolved ones (those resolved before opened included).
 * Shares are compared strictly ("more than 20%": 1 in 5 does not fire, 2 in 9 does).
@@ -35,8 +36,9 @@ Decisions where METRICS.md is silent:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -306,18 +308,35 @@ def _capped_export(con: duckdb.DuckDBPyConnection) -> list[Check]:
         " file (loading the same tickets twice changes nothing)."))]
 
 
+_SECOND = ("(epoch_us(opened_at) // 1000000"
+           " - CASE WHEN epoch_us(opened_at) % 1000000 < 0 THEN 1 ELSE 0 END)")
+# Positions 0, 0.05, ..., 1 of the sorted seconds: a second held by more than 20% of the
+# tickets fills a run of sorted positions longer than the gap between two of them.
+_POSITIONS = [i / 20 for i in range(21)]
+
+
 def _import_timestamps(f: Facts, total: int) -> list[Check]:
     if not total:
         return []
+    # Grouping a million tickets by second costs a hash table of a million entries; only
+    # a second at one of 21 evenly spaced positions of the sorted order can hold more than
+    # 20% of them, so those candidates are counted instead (same result, a fifth the CPU).
+    candidates = f.rows(
+        f"SELECT quantile_disc({_SECOND}, $positions) FROM ({f.tickets})",
+        {"positions": _POSITIONS})[0][0]
+    if not candidates:
+        return []
     rows = f.rows(
-        f"SELECT strftime(timezone($tz, date_trunc('second', opened_at)), '%Y-%m-%d %H:%M:%S'),"
-        f" count(*) AS n FROM ({f.tickets}) GROUP BY date_trunc('second', opened_at)"
-        " ORDER BY n DESC, 1 LIMIT 1", {"tz": f.scenario.timezone})
+        f"SELECT s, count(*) AS n FROM (SELECT {_SECOND} AS s FROM ({f.tickets}))"
+        " WHERE list_contains($candidates, s) GROUP BY s ORDER BY n DESC, s LIMIT 1",
+        {"candidates": sorted(set(candidates))})
     if not rows:
         return []
-    second, n = rows[0]
+    epoch_second, n = rows[0]
     if n < 2 or n * 5 <= total:
         return []
+    second = (datetime.fromtimestamp(epoch_second, UTC).astimezone(ZoneInfo(f.scenario.timezone))
+              .strftime("%Y-%m-%d %H:%M:%S"))
     return [Check("import_timestamps", WARN, (
         f"{_share(n, total)} tickets were opened at the same second, {second}: that looks"
         " like the time of an import or migration, not when each problem was reported, so"
