@@ -404,3 +404,39 @@ def test_a_workspace_without_titles_has_no_groups(con: duckdb.DuckDBPyConnection
         ticket(con, f"T{n}", None, f"2024-01-0{n + 1} 09:00+00", asset="cmdb_ci 1")
     assert problems_json(problems(con, Scenario())) == []
     assert assets(con, Scenario()).endpoints == 1
+
+
+def test_title_groups_are_cached_by_the_titles_and_their_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two tickets 'Printer jam' and one 'VPN down': no group (a group needs 3). A second
+    load adds a third 'Printer jam': the distinct titles are the same, their counts are
+    not, so the cached grouping is not reused and the group appears (3 tickets). Asked
+    again with nothing changed, the grouping comes from the cache: title_groups is not
+    called (it would raise here) and the figures are the same."""
+    from pipelines.metrics import problems as module
+
+    head = "Ticket Number,Short description,Created,Resolved\n"
+    first = tmp_path / "a.csv"
+    first.write_text(head + "A1,Printer jam,2024-03-04 09:00,2024-03-04 10:00\n"
+                     "A2,Printer jam,2024-03-05 09:00,2024-03-05 10:00\n"
+                     "A3,VPN down,2024-03-06 09:00,2024-03-06 10:00\n", encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text(head + "A4,Printer jam,2024-03-07 09:00,2024-03-07 11:00\n",
+                      encoding="utf-8")
+    d = tmp_path / "data"
+
+    def labels() -> list[tuple[str, int]]:
+        with workspace.connect("c", d, read_only=True) as con:
+            found = problems(con, Scenario())
+        return [(r["label"], r["incidents"]) for r in found.groups.iter_rows(named=True)]
+
+    assert main(["ingest", str(first), "-w", "c", "--data-dir", str(d)]) == 0
+    assert labels() == []
+    assert main(["ingest", str(second), "-w", "c", "--data-dir", str(d)]) == 0
+    assert labels() == [("Printer jam", 3)]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("title_groups called on a cache hit")
+
+    monkeypatch.setattr(module, "title_groups", refuse)
+    assert labels() == [("Printer jam", 3)]

@@ -29,7 +29,8 @@ Decisions where METRICS.md is silent:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -113,17 +114,10 @@ def problems(
             return _empty_problems()
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
                  "prios": list(scenario.outage_priorities), "listed": with_tickets}
-        sql = (f"SELECT title, count(*) AS n FROM ({_window_tickets_sql(f, 'title')})"
-               " WHERE title IS NOT NULL GROUP BY title")
-        distinct = f.frame(sql, extra)
-        if distinct.height == 0:
+        grouped = _grouped_titles(f, extra)
+        if grouped is None:
             return _empty_problems()
-        titles = title_groups(distinct["title"], distinct["n"])
-        mapping = titles.filter(pl.col("group").is_not_null())
-        if mapping.height == 0:
-            return _empty_problems()
-        labels = _labels(mapping)
-        keep = mapping.join(labels.select("group"), on="group", how="semi")
+        keep, labels = grouped
         con.register("_problem_titles", keep.select("title", "group").to_arrow())
         try:
             columns = ("client, ticket_id, title, asset, opened_at, ttr_hours AS ttr,"
@@ -178,6 +172,46 @@ def problems(
         .select("group", "label", "month", tickets=pl.col("incidents").cast(pl.Int64))
     )
     return ProblemsResult(groups, tickets, monthly)
+
+
+# The title groups of a multiset of titles, by its fingerprint: grouping is a function of
+# the titles and their counts alone, and most of the CPU of `problems` on a large
+# workspace; the dashboard asks again on every page and filter change.
+_GROUPED: OrderedDict[tuple[Any, ...], tuple[pl.DataFrame, pl.DataFrame] | None] = OrderedDict()
+_GROUPED_KEEP = 4
+_GROUPED_LOCK = threading.Lock()
+
+
+def _grouped_titles(
+    f: Facts, extra: dict[str, object]
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(title -> group of the titles in a group, label per group) of the window's titles,
+    None when no title is in a group; cached by the titles' fingerprint (their count and
+    two sums of 64-bit hashes, over every ticket, so counts matter as they do to grouping)."""
+    window = _window_tickets_sql(f, "title")
+    fingerprint = tuple(f.rows(
+        f"SELECT count(title), sum(hash(title)::HUGEINT), sum(hash(title || '|')::HUGEINT)"
+        f" FROM ({window}) WHERE title IS NOT NULL", extra)[0])
+    if not fingerprint[0]:
+        return None
+    with _GROUPED_LOCK:
+        if fingerprint in _GROUPED:
+            _GROUPED.move_to_end(fingerprint)
+            return _GROUPED[fingerprint]
+    distinct = f.frame(
+        f"SELECT title, count(*) AS n FROM ({window}) WHERE title IS NOT NULL GROUP BY title",
+        extra)
+    mapping = title_groups(distinct["title"], distinct["n"]).filter(
+        pl.col("group").is_not_null())
+    result = None
+    if mapping.height:
+        labels = _labels(mapping)
+        result = (mapping.join(labels.select("group"), on="group", how="semi"), labels)
+    with _GROUPED_LOCK:
+        _GROUPED[fingerprint] = result
+        while len(_GROUPED) > _GROUPED_KEEP:
+            _GROUPED.popitem(last=False)
+    return result
 
 
 def _labels(mapping: pl.DataFrame) -> pl.DataFrame:
@@ -235,31 +269,28 @@ def assets(
                  "prios": list(scenario.outage_priorities), "limit": limit}
         inner = _window_tickets_sql(
             f, f"client, asset, labour_hours, {_COST} AS cost, {_DOWN} AS down")
+        # One aggregate, no materialised copy of the tickets: the pairs are counted by a
+        # window over the groups before the LIMIT keeps the top ones.
         frame = f.frame(
             f"""
-            WITH t AS MATERIALIZED ({inner}), a AS (
-                SELECT client, asset, count(*) AS incidents, fsum(labour_hours) AS labour_hours,
-                       sum(cost) AS cost, coalesce(fsum(down), 0) AS downtime_hours
-                FROM t WHERE asset IS NOT NULL GROUP BY client, asset
-            )
-            SELECT 'a' AS part, client, asset, incidents, labour_hours, cost, downtime_hours,
-                   NULL::BIGINT AS pairs FROM (
-                SELECT * FROM a ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
-                LIMIT $limit)
-            UNION ALL
-            SELECT 'w', NULL, NULL, NULL, fsum(labour_hours), NULL, NULL,
-                   (SELECT count(*) FROM a) FROM t
+            SELECT client, asset, count(*) AS incidents, fsum(labour_hours) AS labour_hours,
+                   sum(cost) AS cost, coalesce(fsum(down), 0) AS downtime_hours,
+                   count(*) OVER () AS pairs
+            FROM ({inner}) WHERE asset IS NOT NULL GROUP BY client, asset
+            ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
+            LIMIT $limit
             """,
             extra,
         )
+        window = f.rows(
+            f"SELECT fsum(labour_hours) FROM ({_window_tickets_sql(f, 'labour_hours')})", extra)
         months = len(f.months)
-    window = frame.filter(pl.col("part") == "w").row(0, named=True)
-    top = (frame.filter(pl.col("part") == "a").select(list(_ASSET_SCHEMA))
-           .cast(pl.Schema(_ASSET_SCHEMA))
+    top = (frame.select(list(_ASSET_SCHEMA)).cast(pl.Schema(_ASSET_SCHEMA))
            .sort(["cost", "incidents", "client", "asset"],
                  descending=[True, True, False, False], nulls_last=True))
-    endpoints = scenario.devices if scenario.devices > 0 else int(window["pairs"] or 0)
-    labour = window["labour_hours"]
+    pairs = int(frame["pairs"][0]) if frame.height else 0
+    endpoints = scenario.devices if scenario.devices > 0 else pairs
+    labour = window[0][0]
     rhem = labour / endpoints / months if labour is not None and endpoints and months else None
     return AssetsResult(top, endpoints, rhem, labour, months)
 
