@@ -146,6 +146,19 @@ TICKETS = {
          "Printer offline in reception", "Closed", "2025-03-10 14:30", "2025-03-11 09:00", None,
          None),
     ],
+    # A German Zammad: the header translated (tests/data/README.md), dates dd.mm.yyyy
+    # (14.10.2024 makes the file day-first); '3 high' -> P2 as in English; Erstreaktion am
+    # is responded_at; Geschlossen/Erstreaktion in Minuten (business hours) not read.
+    "zammad__german_report.csv": [
+        ("41001", "Nordwind Logistik GmbH", None, None, "Support", "P2", "3 high",
+         "Drucker im Lager druckt nicht", "geschlossen", "2024-10-01 09:00", "2024-10-01 15:00",
+         None, "2024-10-01 09:20"),
+        ("41002", "Nordwind Logistik GmbH", None, None, "Support", "P4", "1 low",
+         "Neuer Monitor für Empfang", "offen", "2024-10-03 11:00", None, None, None),
+        ("41003", "Zahnarztpraxis Sonne", None, None, "Infrastruktur", "P3", "2 normal",
+         "Netzlaufwerk sehr langsam", "geschlossen", "2024-10-14 14:00", "2024-10-15 09:30",
+         None, "2024-10-14 16:00"),
+    ],
 }
 
 LINES = {
