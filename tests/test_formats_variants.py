@@ -117,6 +117,10 @@ def test_minimal_columns_still_detect_the_tool(path: Path, data_dir: Path) -> No
     (["id", "requester", "created_at", "solved_at", "subject", "priority"], "zendesk"),
     # HaloPSA stock report vs Request_View.
     (["Ticket ID", "Date Opened", "Date Resolved", "Client", "Priority Description"], "halopsa"),
+    # HaloPSA's REST API names (an API dump written to CSV), as public API clients type them.
+    (["id", "summary", "details", "tickettype_id", "client_id", "client_name", "site_name",
+      "status_id", "status", "priority_id", "priority", "category_1", "dateoccurred",
+      "datecreated", "deadlinedate", "fixbydate", "respondbydate", "responsedate"], "halopsa"),
     # Syncro labels instead of API names.
     (["Number", "Customer Business Then Name", "Problem Type", "Created At", "Subject"],
      "syncro"),
