@@ -67,7 +67,8 @@ def hours(x: float | Fraction | None) -> float | None:
     if x is None:
         return None
     exact = Fraction(x)
-    value = round(float(exact), 2)
+    value = float((Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP))  # half-up, like money (summary.hours)
     tie = _rounded(exact, True)
     if isinstance(tie, Either):
         out = Either(value)
@@ -521,11 +522,11 @@ def service(tw: list[Ticket], s: Scenario, zone: ZoneInfo) -> dict[str, Any]:
             limit = Fraction(str(targets[kind][p])) * 3_600_000_000
             breached = sum(1 for t in ts if values[id(t)] > limit)
             sla[kind][p] = {"timed": len(ts), "breached": breached,
-                            "breach_pct": round(100 * breached / len(ts), 2) if ts else None}
+                            "breach_pct": hours(Fraction(100 * breached, len(ts))) if ts else None}
             if kind == "resolve":
                 pooled[0] += breached
                 pooled[1] += len(ts)
-    sla["resolve_breach_pct"] = round(100 * pooled[0] / pooled[1], 2) if pooled[1] else None
+    sla["resolve_breach_pct"] = hours(Fraction(100 * pooled[0], pooled[1])) if pooled[1] else None
     return {"response": response, "ttr_business": ttr_business, "sla": sla}
 
 

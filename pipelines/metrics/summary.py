@@ -5,7 +5,9 @@ Decisions where METRICS.md is silent:
 * With no data in the window, "window" is {"start": null, "end": null}, monthly arrays
   are empty, TTR statistics are null and the spend source is "labour_hours" (the last
   in the precedence, with nothing to add up).
-* Money is rounded half-up to cents, hours half-even (Python's round) to 2 decimals.
+* Money is rounded half-up to cents; hours and percentages half-up to 2 decimals too,
+  after snapping the float to 9 decimals (`hours`), so an exact tie such as 192.475 h
+  gives 192.48 whatever rounding error the float arithmetic left.
 * `ttr.by_priority` always holds P1..P5 and, when unprioritised incidents were timed,
   "unknown".
 * An extra key "verdict" carries `verdict()`'s sentence (section 7 allows added keys),
@@ -46,8 +48,14 @@ def money(value: Decimal | None) -> float | None:
 
 
 def hours(value: float | None) -> float | None:
-    """Hours as a JSON number rounded to 2 decimals."""
-    return None if value is None else round(float(value), 2)
+    """Hours (and percentages) as a JSON number rounded half-up to 2 decimals, like money.
+
+    The float is first snapped to 9 decimals, so a value that is exactly a tie (192.475 h:
+    the median of two times in whole minutes often is) rounds up however the float
+    arithmetic before it came out (192.47499999999997 or 192.47500000000002)."""
+    if value is None:
+        return None
+    return float(Decimal(repr(round(float(value), 9))).quantize(CENT, ROUND_HALF_UP))
 
 
 def _rows(df: pl.DataFrame, spec: dict[str, str]) -> list[dict[str, Any]]:
