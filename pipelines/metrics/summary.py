@@ -3,8 +3,8 @@
 Decisions where METRICS.md is silent:
 
 * With no data in the window, "window" is {"start": null, "end": null}, monthly arrays
-  are empty, TTR statistics are null and the spend source is "labour_hours" (the last
-  in the precedence, with nothing to add up).
+  are empty, TTR statistics are null and the spend source is null (section 5: no
+  source has data), with the check `no_spend`.
 * Money is rounded half-up to cents; hours and percentages half-up to 2 decimals too,
   after snapping the float to 9 decimals (`hours`), so an exact tie such as 192.475 h
   gives 192.48 whatever rounding error the float arithmetic left.
