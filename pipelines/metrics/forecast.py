@@ -543,7 +543,8 @@ def confidence_text(conf: dict[str, Any] | None, currency: str | None = None) ->
         c.get("break_even_price_p90")
     parts = []
     if p is not None:
-        parts.append(f"break-fix was dearer than the contract in {present.percent(p)} of"
+        share = ("none" if p == 0 else "every one" if p == 1 else present.percent(p))
+        parts.append(f"break-fix was dearer than the contract in {share} of"
                      f" {PATHS:,} resamples of the months compared")
     if lo is not None and hi is not None:
         parts.append(f"the break-even price falls between {present.money(lo, currency, 2)}"
