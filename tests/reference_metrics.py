@@ -549,9 +549,9 @@ def assets(tw: list[Ticket], s: Scenario, n_months: int, ttr: Any, is_down: Any,
         costs = [cost(t) for t in ts if cost(t) is not None]
         down = [down_hours(t) or Fraction(0) for t in ts if is_down(t)]
         table.append({"client": c, "asset": a, "incidents": len(ts),
-                      "labour_hours": float(sum(map(Fraction, labour), Fraction(0))) if labour else None,
+                      "labour_hours": sum(map(Fraction, labour), Fraction(0)) if labour else None,
                       "cost": sum(costs, Fraction(0)) if costs else None,
-                      "downtime_hours": float(sum(down, Fraction(0)))})
+                      "downtime_hours": sum(down, Fraction(0))})
     table.sort(key=lambda r: (r["cost"] is None, -(r["cost"] or 0), -r["incidents"],
                               r["client"], r["asset"]))
     endpoints = s.devices if s.devices > 0 else len(pairs)

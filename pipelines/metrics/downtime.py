@@ -40,6 +40,20 @@ class DowntimeResult:
     top_recurring: pl.DataFrame  # client, key, incidents, hours
 
 
+def _empty() -> DowntimeResult:
+    return DowntimeResult(
+        totals=dict.fromkeys(_TOTALS, 0),
+        monthly=pl.DataFrame(
+            schema={"month": pl.Date, "incidents": pl.Int64, "hours": pl.Float64,
+                    "recurring_incidents": pl.Int64, "recurring_hours": pl.Float64}
+        ),
+        top_recurring=pl.DataFrame(
+            schema={"client": pl.String, "key": pl.String, "incidents": pl.Int64,
+                    "hours": pl.Float64}
+        ),
+    )
+
+
 def downtime(
     con: duckdb.DuckDBPyConnection,
     scenario: Scenario,
@@ -51,17 +65,7 @@ def downtime(
     """Downtime incidents and hours, recurring ones, open outages; per month and top keys."""
     with using(con, scenario, filters, facts) as f:
         if f is None:
-            return DowntimeResult(
-                totals=dict.fromkeys(_TOTALS, 0),
-                monthly=pl.DataFrame(
-                    schema={"month": pl.Date, "incidents": pl.Int64, "hours": pl.Float64,
-                            "recurring_incidents": pl.Int64, "recurring_hours": pl.Float64}
-                ),
-                top_recurring=pl.DataFrame(
-                    schema={"client": pl.String, "key": pl.String, "incidents": pl.Int64,
-                            "hours": pl.Float64}
-                ),
-            )
+            return _empty()
         # One statement, so the recurrence window runs once and nothing is written: the
         # downtime incidents of the window (with `recurring`, looked up over the whole
         # history before QUALIFY keeps the window's) feed the months and the top keys.

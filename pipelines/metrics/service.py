@@ -134,6 +134,51 @@ _DETAIL = """
 """
 
 
+def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
+           detail: bool) -> pl.DataFrame | None:
+    """One row per part (all, per priority, per month opened, per month resolved) of the
+    window's response and business-time figures; None when no ticket is in the window."""
+    span = f.rows(
+        "SELECT min(epoch_us(opened_at)), max(greatest(epoch_us(opened_at),"
+        f" epoch_us(resolved_at), epoch_us(responded_at))) FROM ({f.tickets})")[0]
+    if span[0] is None:
+        return None
+    cal = bt.calendar(schedule, scenario.holidays, scenario.timezone, span[0], span[1])
+    respond_us = [round(dict(scenario.sla_respond_hours)[p] * 3600e6) for p in PRIORITIES]
+    resolve_us = [round(dict(scenario.sla_resolve_hours)[p] * 3600e6) for p in PRIORITIES]
+    # Business time is what the calendar counts up to each end, minus up to the start.
+    since_open = cal.business_us("bo", "t.o")
+    sql = f"""
+    WITH bt_days AS ({cal.sql()}),
+    t AS (
+        SELECT priority, om, rm, ttr_hours AS ttr_h, epoch_us(opened_at) AS o,
+               CASE WHEN ttr_hours IS NOT NULL THEN epoch_us(resolved_at) END AS r,
+               CASE WHEN responded_at >= opened_at THEN epoch_us(responded_at) END AS p,
+               list_position($prios_all, priority) AS pi
+        FROM ({f.tickets})
+    ), b AS MATERIALIZED (
+        SELECT t.priority, t.om, t.rm, t.ttr_h,
+               (t.p - t.o) / 3600e6 AS resp_h,
+               {cal.business_us("bp", "t.p")} - {since_open} AS resp_b,
+               {cal.business_us("br", "t.r")} - {since_open} AS ttr_b,
+               list_extract($respond_us, t.pi) AS resp_target,
+               list_extract($resolve_us, t.pi) AS ttr_target
+        FROM t{cal.join("bo", "t.o")}{cal.join("br", "t.r")}{cal.join("bp", "t.p")}
+    )
+    SELECT 'all' AS grp, {_AGGREGATES.format(ttr_bq=_TTR_BQ)} FROM b
+    UNION ALL BY NAME
+    SELECT 'priority' AS grp, priority,
+           {_AGGREGATES.format(ttr_bq=_TTR_BQ + _DETAIL if detail else "")}
+    FROM b GROUP BY priority
+    UNION ALL BY NAME
+    SELECT 'opened' AS grp, om AS month, {_COUNTS} FROM b GROUP BY om
+    UNION ALL BY NAME
+    SELECT 'resolved' AS grp, rm AS month, {_COUNTS} FROM b WHERE rm IS NOT NULL GROUP BY rm
+    """
+    return f.frame(sql, {**cal.params(), "prios_all": list(PRIORITIES),
+                         "respond_us": respond_us, "resolve_us": resolve_us})
+
+
 def service_levels(
     con: duckdb.DuckDBPyConnection,
     scenario: Scenario,
@@ -151,45 +196,9 @@ def service_levels(
     with using(con, scenario, filters, facts) as f:
         if f is None:
             return _empty(scenario, schedule.weekly_hours)
-        span = f.rows(
-            "SELECT min(epoch_us(opened_at)), max(greatest(epoch_us(opened_at),"
-            f" epoch_us(resolved_at), epoch_us(responded_at))) FROM ({f.tickets})")[0]
-        if span[0] is None:
+        rows = _query(f, scenario, schedule, detail)
+        if rows is None:
             return _empty(scenario, schedule.weekly_hours)
-        cal = bt.calendar(schedule, scenario.holidays, scenario.timezone, span[0], span[1])
-        respond_us = [round(dict(scenario.sla_respond_hours)[p] * 3600e6) for p in PRIORITIES]
-        resolve_us = [round(dict(scenario.sla_resolve_hours)[p] * 3600e6) for p in PRIORITIES]
-        # Business time is what the calendar counts up to each end, minus up to the start.
-        since_open = cal.business_us("bo", "t.o")
-        sql = f"""
-        WITH bt_days AS ({cal.sql()}),
-        t AS (
-            SELECT priority, om, rm, ttr_hours AS ttr_h, epoch_us(opened_at) AS o,
-                   CASE WHEN ttr_hours IS NOT NULL THEN epoch_us(resolved_at) END AS r,
-                   CASE WHEN responded_at >= opened_at THEN epoch_us(responded_at) END AS p,
-                   list_position($prios_all, priority) AS pi
-            FROM ({f.tickets})
-        ), b AS MATERIALIZED (
-            SELECT t.priority, t.om, t.rm, t.ttr_h,
-                   (t.p - t.o) / 3600e6 AS resp_h,
-                   {cal.business_us("bp", "t.p")} - {since_open} AS resp_b,
-                   {cal.business_us("br", "t.r")} - {since_open} AS ttr_b,
-                   list_extract($respond_us, t.pi) AS resp_target,
-                   list_extract($resolve_us, t.pi) AS ttr_target
-            FROM t{cal.join("bo", "t.o")}{cal.join("br", "t.r")}{cal.join("bp", "t.p")}
-        )
-        SELECT 'all' AS grp, {_AGGREGATES.format(ttr_bq=_TTR_BQ)} FROM b
-        UNION ALL BY NAME
-        SELECT 'priority' AS grp, priority,
-               {_AGGREGATES.format(ttr_bq=_TTR_BQ + _DETAIL if detail else "")}
-        FROM b GROUP BY priority
-        UNION ALL BY NAME
-        SELECT 'opened' AS grp, om AS month, {_COUNTS} FROM b GROUP BY om
-        UNION ALL BY NAME
-        SELECT 'resolved' AS grp, rm AS month, {_COUNTS} FROM b WHERE rm IS NOT NULL GROUP BY rm
-        """
-        rows = f.frame(sql, {**cal.params(), "prios_all": list(PRIORITIES),
-                             "respond_us": respond_us, "resolve_us": resolve_us})
         months = f.months
     for col in ("resp_bq", "ttr_q", "ttr_bq"):
         if col not in rows.columns:

@@ -31,12 +31,12 @@ from pipelines import present
 from pipelines.metrics import checks as evidence
 from pipelines.metrics import forecast as outlook
 from pipelines.metrics import problems
-from pipelines.metrics.downtime import downtime
+from pipelines.metrics.downtime import DowntimeResult, downtime
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
 from pipelines.metrics.predictability import predictability_json, predictability_of
 from pipelines.metrics.service import service_json, service_levels
 from pipelines.metrics.spend import SpendResult, spend, spend_currency
-from pipelines.metrics.ttr import time_to_resolve
+from pipelines.metrics.ttr import TTRResult, time_to_resolve
 from pipelines.scenario import Scenario
 
 CENT = Decimal("0.01")
@@ -96,66 +96,14 @@ def metrics_json(
             if f is not None
             else {"start": None, "end": None}
         )
-    stat = {"count": "count", "mean_hours": "hours", "median_hours": "hours", "p90_hours": "hours"}
-    by_priority = {
-        (row["priority"] or "unknown"): row
-        for row in _rows(ttr.by_priority, {"priority": "text", **stat})
-    }
-    for row in by_priority.values():
-        del row["priority"]
-    totals = cost.totals
     return {
         "workspace": workspace_name,
         "window": window,
         "scenario": scenario.to_dict(),
         "incidents": counts,
-        "ttr": {
-            "count": int(ttr.stats["count"]),
-            "mean_hours": hours(ttr.stats["mean_hours"]),
-            "median_hours": hours(ttr.stats["median_hours"]),
-            "p90_hours": hours(ttr.stats["p90_hours"]),
-            "by_priority": by_priority,
-            "monthly": _rows(
-                ttr.monthly,
-                {"month": "month", "count": "count", "median_hours": "hours", "p90_hours": "hours"},
-            ),
-        },
-        "downtime": {
-            "incidents": int(down.totals["incidents"]),
-            "hours": hours(down.totals["hours"]),
-            "open_outages": int(down.totals["open_outages"]),
-            "recurring_incidents": int(down.totals["recurring_incidents"]),
-            "recurring_hours": hours(down.totals["recurring_hours"]),
-            "top_recurring": _rows(
-                down.top_recurring,
-                {"client": "text", "key": "text", "incidents": "count", "hours": "hours"},
-            ),
-            "monthly": _rows(
-                down.monthly,
-                {"month": "month", "incidents": "count", "hours": "hours",
-                 "recurring_incidents": "count", "recurring_hours": "hours"},
-            ),
-        },
-        "spend": {
-            "source": cost.source,
-            "breakfix_total": money(totals["breakfix_total"]),
-            "managed_total": money(totals["managed_total"]),
-            "downtime_cost_total": money(totals["downtime_cost_total"]),
-            "monthly_fee": money(cost.monthly_fee),
-            "cumulative_crossover": cost.cumulative_crossover,
-            "run_rate_crossover": cost.run_rate_crossover,
-            "break_even_price_per_user": money(cost.break_even_price_per_user),
-            "monthly": _rows(
-                cost.monthly,
-                {"month": "month", **{c: "money" for c in cost.monthly.columns if c != "month"}},
-            ),
-            "window": (
-                {"start": cost.window_text[0], "end": cost.window_text[1]}
-                if cost.window_text else {"start": None, "end": None}
-            ),
-            "excluded": {"lines": cost.excluded_lines, "amount": money(cost.excluded_amount)},
-            "currency": currency,
-        },
+        "ttr": ttr_json(ttr),
+        "downtime": downtime_json(down),
+        "spend": spend_json(cost, currency),
         "checks": [c.to_dict() for c in fired],
         "verdict_state": evidence.verdict_state(fired, cost),
         "predictability": predictability_json(predictability_of(cost)),
@@ -165,6 +113,73 @@ def metrics_json(
         "forecast": outlook.forecast_json(outlook.forecast(cost, scenario)),
         "confidence": outlook.confidence_json(outlook.confidence(cost, scenario)),
         "verdict": verdict(cost, fired, currency),
+    }
+
+
+def ttr_json(ttr: TTRResult) -> dict[str, Any]:
+    """The `ttr` object of section 7."""
+    stat = {"count": "count", "mean_hours": "hours", "median_hours": "hours", "p90_hours": "hours"}
+    by_priority = {
+        (row["priority"] or "unknown"): row
+        for row in _rows(ttr.by_priority, {"priority": "text", **stat})
+    }
+    for row in by_priority.values():
+        del row["priority"]
+    return {
+        "count": int(ttr.stats["count"]),
+        "mean_hours": hours(ttr.stats["mean_hours"]),
+        "median_hours": hours(ttr.stats["median_hours"]),
+        "p90_hours": hours(ttr.stats["p90_hours"]),
+        "by_priority": by_priority,
+        "monthly": _rows(
+            ttr.monthly,
+            {"month": "month", "count": "count", "median_hours": "hours", "p90_hours": "hours"},
+        ),
+    }
+
+
+def downtime_json(down: DowntimeResult) -> dict[str, Any]:
+    """The `downtime` object of section 7."""
+    return {
+        "incidents": int(down.totals["incidents"]),
+        "hours": hours(down.totals["hours"]),
+        "open_outages": int(down.totals["open_outages"]),
+        "recurring_incidents": int(down.totals["recurring_incidents"]),
+        "recurring_hours": hours(down.totals["recurring_hours"]),
+        "top_recurring": _rows(
+            down.top_recurring,
+            {"client": "text", "key": "text", "incidents": "count", "hours": "hours"},
+        ),
+        "monthly": _rows(
+            down.monthly,
+            {"month": "month", "incidents": "count", "hours": "hours",
+             "recurring_incidents": "count", "recurring_hours": "hours"},
+        ),
+    }
+
+
+def spend_json(cost: SpendResult, currency: str | None) -> dict[str, Any]:
+    """The `spend` object of section 7 (with `window`, `excluded` and `currency`)."""
+    totals = cost.totals
+    return {
+        "source": cost.source,
+        "breakfix_total": money(totals["breakfix_total"]),
+        "managed_total": money(totals["managed_total"]),
+        "downtime_cost_total": money(totals["downtime_cost_total"]),
+        "monthly_fee": money(cost.monthly_fee),
+        "cumulative_crossover": cost.cumulative_crossover,
+        "run_rate_crossover": cost.run_rate_crossover,
+        "break_even_price_per_user": money(cost.break_even_price_per_user),
+        "monthly": _rows(
+            cost.monthly,
+            {"month": "month", **{c: "money" for c in cost.monthly.columns if c != "month"}},
+        ),
+        "window": (
+            {"start": cost.window_text[0], "end": cost.window_text[1]}
+            if cost.window_text else {"start": None, "end": None}
+        ),
+        "excluded": {"lines": cost.excluded_lines, "amount": money(cost.excluded_amount)},
+        "currency": currency,
     }
 
 
