@@ -366,6 +366,7 @@ def write_load(
             if missing:  # rows that kept no wall times keep their instants on a zone change
                 rows = rows.with_columns(pl.lit(None, pl.Datetime("us")).alias(c)
                                          for c in missing)
+            rows = with_derived(rows, _months_timezone(con))
         # String views pass to DuckDB without a copy.
         staging = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         con.register("staging", staging)
@@ -399,32 +400,38 @@ def write_load(
     return summary
 
 
+def with_derived(rows: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """Incident rows with columns a load derives: recurrence_key and the months of
+    opened_at/resolved_at in `tz` (as SET_MONTHS_SQL computes them).
+
+    Computed in Polars before the write: DuckDB's ICU `timezone()` over every row cost
+    more than the rest of the insert (1M rows: ~1.5 s). ttr_hours stays in SQL (TTR_SQL):
+    Polars divides by a constant as a multiplication by its reciprocal, one ulp off.
+    """
+    opened, resolved = pl.col("opened_at"), pl.col("resolved_at")
+    return rows.with_columns(
+        recurrence_key=pl.coalesce("asset", "category"),
+        opened_month=opened.dt.convert_time_zone(tz).dt.date().dt.month_start(),
+        resolved_month=resolved.dt.convert_time_zone(tz).dt.date().dt.month_start(),
+    )
+
+
+DERIVED_COLUMNS = ["recurrence_key", "opened_month", "resolved_month"]
+
+
 def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
+    """Replace stored tickets by the staged ones (the derived columns are staged too)."""
     updated = scalar(con, "SELECT count(*) FROM staging s JOIN incidents i USING (client, ticket_id)")
     if updated:
         con.execute(
             "DELETE FROM incidents i USING staging s"
             " WHERE i.client = s.client AND i.ticket_id = s.ticket_id"
         )
-    cols = ", ".join(INCIDENT_COLUMNS + NAIVE_COLUMNS)
-    tz = _months_timezone(con)
-    total = scalar(
-        con,
-        f"""
-        INSERT INTO incidents
-            ({cols}, ttr_hours, recurrence_key, load_id, opened_month, resolved_month)
-        SELECT {cols},
-               {TTR_SQL},
-               coalesce(asset, category),
-               ?,
-               CAST(date_trunc('month', timezone(?, opened_at)) AS DATE),
-               CAST(date_trunc('month', timezone(?, resolved_at)) AS DATE)
-        FROM staging
-        """,
-        [load_id, tz, tz],
-    )
+    cols = ", ".join(INCIDENT_COLUMNS + NAIVE_COLUMNS + DERIVED_COLUMNS)
+    total = scalar(con, f"INSERT INTO incidents ({cols}, ttr_hours, load_id)"
+                   f" SELECT {cols}, {TTR_SQL}, ? FROM staging", [load_id])
     if get_setting(con, MONTHS_TIMEZONE) is None:
-        set_setting(con, MONTHS_TIMEZONE, tz)
+        set_setting(con, MONTHS_TIMEZONE, _months_timezone(con))
     return int(total) - int(updated), int(updated)
 
 
