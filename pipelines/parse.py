@@ -110,6 +110,7 @@ def decide_date_order(
     second_big: tuple[str, str] | None = None
     any_year_last: tuple[str, str] | None = None
     for header, s in columns.items():
+        s = _first_of_each_date(s)
         s = s.filter(s.str.contains(r"^\s*[0-9]{1,2}[/.\-]"))  # cheap anchored pre-filter
         parts = s.drop_nulls().str.extract_groups(YEAR_LAST.pattern)
         p = parts.struct.unnest().drop_nulls()
@@ -150,6 +151,21 @@ def decide_date_order(
                " day-first or month-first (no day above 12 in the file)")
     raise InputError(f"{problem}; pass --day-first or --month-first", fix=FIX_DATE_ORDER,
                      problem=problem)
+
+
+def _first_of_each_date(s: pl.Series) -> pl.Series:
+    """The values whose date part (the first 11 characters after leading blanks: enough
+    for YEAR_LAST and the character after it) is seen for the first time, in file order.
+
+    The date order depends only on that part, and the first value of each keeps the
+    examples named in messages the same; 1M timestamps have a few thousand dates.
+    """
+    if s.len() < 10_000:
+        return s
+    key = s.str.strip_chars_start().str.slice(0, 11)
+    first = (pl.DataFrame({"k": key}).with_row_index("i")
+             .unique("k", keep="first", maintain_order=True)["i"])
+    return s.gather(first)
 
 
 def parse_timestamps(raw: pl.Series, day_first: bool | None, tz: str,
