@@ -121,6 +121,24 @@ def test_minimal_columns_still_detect_the_tool(path: Path, data_dir: Path) -> No
     (["id", "summary", "details", "tickettype_id", "client_id", "client_name", "site_name",
       "status_id", "status", "priority_id", "priority", "category_1", "dateoccurred",
       "datecreated", "deadlinedate", "fixbydate", "respondbydate", "responsedate"], "halopsa"),
+    # ConnectWise's REST API names, flattened with "/" (and "." in another dump).
+    (["id", "summary", "board/name", "status/name", "company/name", "priority/name",
+      "dateEntered", "closedDate", "actualHours"], "connectwise"),
+    (["id", "summary", "board.name", "status.name", "company.name", "priority.name",
+      "dateEntered", "closedDate", "dateResponded"], "connectwise"),
+    # Zendesk through its API (requester_id, organization_id) and a view exported to CSV,
+    # whose created time is labelled "Requested".
+    (["id", "subject", "status", "priority", "type", "organization_id", "requester_id",
+      "submitter_id", "created_at", "updated_at", "solved_at"], "zendesk"),
+    (["ID", "Subject", "Requester", "Requested", "Updated", "Assignee", "Status", "Priority",
+      "Group", "Organization"], "zendesk"),
+    # Freshdesk and Freshservice exports without the Due by Time column.
+    (["Ticket ID", "Subject", "Status", "Priority", "Type", "Created time", "Resolved time",
+      "Closed time", "Last update time", "Company Name", "Contact ID", "Time tracked"],
+     "freshdesk"),
+    (["Ticket Id", "Subject", "Status", "Priority", "Type", "Created Time", "Resolved Time",
+      "Closed Time", "Last Updated Time", "Requester Email", "Department", "Time Tracked"],
+     "freshservice"),
     # Syncro labels instead of API names.
     (["Number", "Customer Business Then Name", "Problem Type", "Created At", "Subject"],
      "syncro"),
