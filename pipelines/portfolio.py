@@ -393,3 +393,14 @@ def sort_portfolio(frame: pl.DataFrame, key: str = "workspace",
 def as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """The portfolio rows as JSON objects (the `--json` output)."""
     return frame.to_dicts()
+
+
+def create_prospect(name: str, data_dir: str | None) -> None:
+    """A new, empty workspace for a prospect, scrubbing personal data from its first load."""
+    workspace.check_name(name)
+    if workspace.exists(name, data_dir):
+        raise errors.SettingError(f"workspace {name!r} exists already; pick another name, or"
+                                  f" turn scrubbing on for it with: breakeven scrub -w {name}"
+                                  " --on")
+    with workspace.connect(name, data_dir) as con:
+        scrub.set_enabled(con, True)

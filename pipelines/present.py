@@ -12,6 +12,10 @@ from typing import Any
 
 NONE_TEXT = "n/a"
 
+# The verdict state (METRICS.md section 7 `verdict.state`) in one word, for tables.
+VERDICT_WORDS = {"breakfix_dearer": "dearer", "mixed": "mixed",
+                 "breakfix_cheaper": "cheaper", "insufficient": "no verdict"}
+
 
 def money(value: float | Decimal | None, currency: str | None = None, decimals: int = 0) -> str:
     """12345.6 -> 'GBP 12,346' (or '12,346' when the currency is unknown); None -> 'n/a'."""

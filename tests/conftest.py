@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import workspace
-from pipelines.cli_app import streamlit_command
+from pipelines.cli.app import streamlit_command
 from pipelines.ingest import ingest_file
 
 REPO = Path(__file__).resolve().parent.parent

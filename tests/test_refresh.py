@@ -134,8 +134,9 @@ def test_updated_tickets_change_the_report(data_dir: Path, source: Path, tmp_pat
     after_html = out.read_text(encoding="utf-8")
     after = report.figures_in(after_html)
     assert after_html != before_html
-    # 8 charts of spend, downtime and time to resolve; 4 of predictability and service levels.
-    assert set(after) == set(before) and len(after) == 12
+    # 8 charts of spend, downtime and time to resolve; 4 of predictability and service levels;
+    # the sensitivity tornado.
+    assert set(after) == set(before) and len(after) == 13
     # Spend is from invoices: unchanged. Time to resolve per month: higher p90 somewhere.
     assert after["cumulative_spend"]["data"] == before["cumulative_spend"]["data"]
     p90_before = before["monthly_ttr"]["data"][1]["y"]

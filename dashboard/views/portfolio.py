@@ -15,8 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import ui
-from pipelines import brand, portfolio, proposal, workspace
-from pipelines.cli_portfolio import VERDICTS, create_prospect
+from pipelines import brand, portfolio, present, proposal, workspace
 from pipelines.errors import BreakevenError
 from pipelines.metrics.offers import compare_offers, recommended
 from pipelines.scenario import load_scenario
@@ -34,7 +33,7 @@ if frame.height == 0:
 else:
     shown = frame.with_columns(
         window=frame["window_start"] + " to " + frame["window_end"],  # null stays null
-        verdict=frame["verdict_state"].replace_strict(VERDICTS, default=frame["verdict_state"]),
+        verdict=frame["verdict_state"].replace_strict(present.VERDICT_WORDS, default=frame["verdict_state"]),
         checks=frame["checks"].list.join(", "),
     ).select(
         "workspace", "status", "window", "tickets", "breakfix_per_year", "downtime_hours",
@@ -117,7 +116,7 @@ with left, st.container(border=True):
     new_name = st.text_input("Name", key="pf_new_name", placeholder="e.g. prospect-northwind")
     if st.button("Create prospect", key="pf_new"):
         try:
-            create_prospect(new_name.strip(), str(ctx.data_dir))
+            portfolio.create_prospect(new_name.strip(), str(ctx.data_dir))
             st.session_state["_switch_to"] = new_name.strip()
             st.switch_page(Path(__file__).with_name("data.py"))
         except BreakevenError as exc:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from pipelines import cli, workspace
+from pipelines import workspace
 from pipelines.errors import InputError, SettingError
 
 DEMO_FOLDER = "breakeven-demo"
@@ -46,7 +46,7 @@ def app_path() -> Path:
 
 def sample_data_dir() -> Path:
     """The repository's `sample_data/` folder (one subfolder per demo workspace)."""
-    root = Path(__file__).resolve().parent.parent / "sample_data"
+    root = Path(__file__).resolve().parents[2] / "sample_data"
     if not root.is_dir():
         raise InputError(
             f"sample data not found at {root}; run breakeven demo from a checkout of the"
@@ -199,15 +199,15 @@ def _browser_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("serve", cmd_serve, "start the dashboard on this machine")
+def serve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="where workspaces live (env BREAKEVEN_DATA_DIR; default"
                         f" {workspace.default_data_dir()})")
     p.add_argument("--port", type=int, help=f"port (default ${PORT_ENV}, else 8501)")
     _browser_options(p)
 
-    p = add("demo", cmd_demo, "load the sample workspaces and start the dashboard on them")
+
+def demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="where to put the demo workspaces (default: a breakeven-demo folder"
                         " in the data directory)")
@@ -215,6 +215,3 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     _browser_options(p)
     p.add_argument("--load-only", action="store_true",
                    help="load the sample workspaces, do not start the dashboard")
-
-
-cli.EXTRA_COMMANDS.append(register)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from pipelines import cli, workspace
+from pipelines import workspace
+from pipelines.cli import options
 from pipelines.parquet import export_parquet
 
 
@@ -19,13 +19,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("export", cmd_export,
-            "write a workspace's tables as Parquet, partitioned by workspace and month,"
-            " for a BI tool or another engine")
-    cli._add_workspace(p)
+def export_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     p.add_argument("--parquet", required=True, metavar="DIR",
                    help="directory of the export (created; this workspace's part is replaced)")
 
-
-cli.EXTRA_COMMANDS.append(register)

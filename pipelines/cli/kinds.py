@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 
-from pipelines import cli, workspace
+from pipelines import workspace
+from pipelines.cli import options
 from pipelines.errors import SettingError
 from pipelines.invoice_kinds import DEFAULT_KEYWORDS, KINDS, add_keywords, load_keywords, reclassify
 
@@ -62,11 +62,8 @@ def cmd_kinds(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("kinds", cmd_kinds,
-            "show or extend the keywords that sort invoice lines into labour, parts, contract"
-            " and other")
-    cli._add_workspace(p)
+def kinds_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     p.add_argument("--add", nargs="+", metavar="KIND=WORDS",
                    help="teach the workspace more words, e.g. --add contract='per seat,m365'"
                         " parts=toner")
@@ -75,5 +72,3 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
                         " loaded (lines with none of them keep their kind)")
     p.add_argument("--json", action="store_true", help="print the keyword lists as JSON")
 
-
-cli.EXTRA_COMMANDS.append(register)

@@ -8,41 +8,19 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
-from pipelines import cli, present, workspace
-from pipelines.metrics import Filters, metrics_json
+from pipelines import present, workspace
+from pipelines.cli import options
+from pipelines.cli.options import filters_from, scenario_for
 from pipelines.metrics import forecast as outlook
+from pipelines.metrics import metrics_json
 from pipelines.parquet import parquet_connection
 from pipelines.scenario import (
     Scenario,
     apply_overrides,
     load_scenario,
     parse_assignments,
-    read_scenario_file,
     save_scenario,
 )
-
-
-def scenario_for(con: Any, scenario_file: str | None) -> Scenario:
-    """The workspace's scenario, overridden for this call by `--scenario FILE.toml`."""
-    stored = load_scenario(con)
-    return apply_overrides(stored, read_scenario_file(scenario_file)) if scenario_file else stored
-
-
-def add_scenario_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", metavar="FILE.toml",
-                   help="override the workspace's scenario for this call (flat keys, e.g."
-                        " per_user = 150)")
-
-
-def add_filter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="month_from", metavar="YYYY-MM",
-                   help="first month to analyse (tickets by opened, invoices by date)")
-    p.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month to analyse")
-    p.add_argument("--client", metavar="NAME", help="only this client/company")
-
-
-def filters_from(args: argparse.Namespace) -> Filters:
-    return Filters(args.month_from, args.month_to, args.client)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -176,28 +154,23 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("metrics", cmd_metrics,
-            "compute time to resolve, downtime, spend and the crossover month")
-    cli._add_workspace(p)
-    add_filter_options(p)
-    add_scenario_option(p)
+def metrics_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
+    options.add_filters(p)
+    options.add_scenario(p)
     p.add_argument("--json", action="store_true",
                    help="print every figure as JSON (the contract in METRICS.md section 7)")
     p.add_argument("--parquet", metavar="DIR",
                    help="read the workspace from a Parquet export (breakeven export) instead"
                         " of its DuckDB file")
 
-    p = add("scenario", cmd_scenario,
-            "show or change the managed-contract scenario stored in a workspace")
-    cli._add_workspace(p)
+
+def scenario_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     # extend: `--set a=1 --set b=2` and `--set a=1 b=2` both keep every assignment.
     p.add_argument("--set", nargs="+", action="extend", metavar="KEY=VALUE",
                    help="change settings, e.g. --set per_user=150 users=40"
                         " outage_priorities=P1,P2 (repeatable)")
     p.add_argument("--reset", action="store_true", help="go back to the defaults first")
-    add_scenario_option(p)
+    options.add_scenario(p)
     p.add_argument("--json", action="store_true", help="print the scenario as JSON")
-
-
-cli.EXTRA_COMMANDS.append(register)

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines import brand, cli, portfolio, scrub, store, workspace
-from pipelines.errors import InputError, SettingError
-
-VERDICTS = {"breakfix_dearer": "dearer", "mixed": "mixed", "breakfix_cheaper": "cheaper",
-            "insufficient": "no verdict"}
-
-
-def create_prospect(name: str, data_dir: str | None) -> None:
-    """A new, empty workspace for a prospect, scrubbing personal data from its first load."""
-    workspace.check_name(name)
-    if workspace.exists(name, data_dir):
-        raise SettingError(f"workspace {name!r} exists already; pick another name, or turn"
-                           f" scrubbing on for it with: breakeven scrub -w {name} --on")
-    with workspace.connect(name, data_dir) as con:
-        scrub.set_enabled(con, True)
+from pipelines import brand, portfolio, present, scrub, store, workspace
+from pipelines.cli import options
+from pipelines.errors import InputError
 
 
 def _num(value: Any, decimals: int = 0) -> str:
@@ -38,7 +25,7 @@ def table_text(frame: Any) -> str:
         rows.append([
             r["workspace"], r["status"], window, _num(r["tickets"]),
             _num(r["breakfix_per_year"]), _num(r["downtime_hours"], 1),
-            VERDICTS.get(r["verdict_state"] or "", r["verdict_state"] or ""),
+            present.VERDICT_WORDS.get(r["verdict_state"] or "", r["verdict_state"] or ""),
             r["run_rate_crossover"] or ("" if r["status"] != "ok" else "-"),
             r["cumulative_crossover"] or ("" if r["status"] != "ok" else "-"),
             _num(r["break_even_price_per_user"], 2), _num(r["monthly_fee"], 2),
@@ -60,14 +47,14 @@ def table_text(frame: Any) -> str:
 
 def cmd_portfolio(args: argparse.Namespace) -> int:
     if args.new:
-        create_prospect(args.new, args.data_dir)
+        portfolio.create_prospect(args.new, args.data_dir)
         print(f"workspace {args.new} created; personal data is scrubbed on load"
               f" (load its exports with: breakeven ingest FILE -w {args.new})")
         return 0
     frame = portfolio.portfolio(args.data_dir, use_cache=not args.no_cache)
     frame = portfolio.sort_portfolio(frame, args.sort, args.desc)
     if args.json:
-        cli._print_json(portfolio.as_json(frame))
+        options.print_json(portfolio.as_json(frame))
     elif frame.height == 0:
         print(f"no workspaces in {workspace.resolve_data_dir(args.data_dir)}; create one with"
               " breakeven portfolio --new NAME, or load a file with breakeven ingest")
@@ -86,7 +73,7 @@ def cmd_brand(args: argparse.Namespace) -> int:
     values = {"name": b.name, "logo": b.logo, "colour": b.colour, "accent": b.accent_colour,
               "contact": b.contact, "file": str(brand.brand_path(args.data_dir))}
     if args.json:
-        cli._print_json(values)
+        options.print_json(values)
     else:
         for k, v in values.items():
             print(f"{k:<8} {v or '(none)'}")
@@ -114,11 +101,8 @@ def cmd_scrub(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("portfolio", cmd_portfolio,
-            "one row per workspace (prospect): window, tickets, break-fix per year, downtime,"
-            " verdict, break-even, fee, checks")
-    cli._add_data_dir(p)
+def portfolio_options(p: argparse.ArgumentParser) -> None:
+    options.add_data_dir(p)
     p.add_argument("--sort", default="workspace", metavar="KEY",
                    help=f"sort by {', '.join(portfolio.SORT_KEYS)} (default workspace)")
     p.add_argument("--desc", action="store_true", help="largest first")
@@ -128,9 +112,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
                    help="recompute every row (default: unchanged workspaces come from the cache)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
 
-    p = add("brand", cmd_brand,
-            "show or set the MSP's brand for proposals (one per data directory)")
-    cli._add_data_dir(p)
+
+def brand_options(p: argparse.ArgumentParser) -> None:
+    options.add_data_dir(p)
     p.add_argument("--name", help="the MSP's name, as the proposal shows it")
     p.add_argument("--logo", metavar="FILE", help="PNG, JPEG or SVG, at most 512 KB ('' removes it)")
     p.add_argument("--colour", "--color", dest="colour", metavar="#RRGGBB",
@@ -142,22 +126,18 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--clear", action="store_true", help="forget the stored brand first")
     p.add_argument("--json", action="store_true", help="print the brand as JSON")
 
-    p = add("scrub", cmd_scrub,
-            "show or set whether a workspace replaces personal data by tokens on load")
-    cli._add_workspace(p)
+
+def scrub_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--on", action="store_true",
                    help="scrub from now on (and scrub e-mails and phones stored already)")
     g.add_argument("--off", action="store_true", help="stop scrubbing the next loads")
 
 
-cli.EXTRA_COMMANDS.append(register)
-
-
 def write_proposal_for(args: argparse.Namespace, out: Path, layout: Any) -> int:
     """`breakeven report --proposal`: the branded proposal of one workspace."""
     from pipelines import proposal
-    from pipelines.cli_metrics import filters_from, scenario_for
 
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
         counts = store.table_counts(con)
@@ -166,10 +146,10 @@ def write_proposal_for(args: argparse.Namespace, out: Path, layout: Any) -> int:
                 f"workspace {args.workspace!r} has no tickets or invoices yet, so there is no"
                 f" proposal to write; load its exports first: breakeven ingest FILE -w"
                 f" {args.workspace}")
-        scenario = scenario_for(con, args.scenario)
+        scenario = options.scenario_for(con, args.scenario)
         collected = proposal.collect(con, args.workspace, scenario, args.data_dir,
                                      prepared_for=args.prepared_for,
-                                     filters=filters_from(args))
+                                     filters=options.filters_from(args))
     html_text = proposal.html_from(collected, layout)
     proposal.write_proposal(out, html_text)
     best = collected.recommended

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 
-from pipelines import cli, workspace
-from pipelines.cli_metrics import (
-    add_filter_options,
-    add_scenario_option,
-    filters_from,
-    scenario_for,
-)
+from pipelines import workspace
+from pipelines.cli import options
 from pipelines.metrics.problems import problems, problems_json
 
 
 def cmd_problems(args: argparse.Namespace) -> int:
     workspace.check_name(args.workspace)
-    filters = filters_from(args)
+    filters = options.filters_from(args)
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
-        scenario = scenario_for(con, args.scenario)
+        scenario = options.scenario_for(con, args.scenario)
         result = problems(con, scenario, filters)
     groups = problems_json(result, limit=None, with_tickets=True)
     if args.json:
@@ -54,14 +48,10 @@ def problems_text(name: str, groups: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("problems", cmd_problems,
-            "list the problems that kept coming back (near-duplicate ticket titles)")
-    cli._add_workspace(p)
-    add_filter_options(p)
-    add_scenario_option(p)
+def problems_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
+    options.add_filters(p)
+    options.add_scenario(p)
     p.add_argument("--json", action="store_true",
                    help="print every group with its tickets as JSON (METRICS.md section 12)")
 
-
-cli.EXTRA_COMMANDS.append(register)

@@ -2,24 +2,19 @@
 
 Exit codes of `refresh`: 0 done (also when nothing was new), 1 failed (the workspace is
 unchanged; see pipelines/refresh.py for the one exception), 3 done but rows were rejected.
-Each file gets one log line on stdout; errors go to stderr.
+Each file gets one log line on stdout; an error is raised as a BreakevenError, which
+`pipelines.cli.main` prints as one line on stderr (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from pipelines import cli, report, store, workspace
-from pipelines.cli_metrics import (
-    add_filter_options,
-    add_scenario_option,
-    filters_from,
-    scenario_for,
-)
-from pipelines.errors import InputError
+from pipelines import report, store, workspace
+from pipelines.cli import options
+from pipelines.cli.options import filters_from, scenario_for
+from pipelines.errors import BreakevenError, InputError, SettingError
 from pipelines.refresh import FileOutcome, refresh
 
 
@@ -29,19 +24,15 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     reports = [p for p in (args.report, args.pdf) if p]
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm"):
-        print(f"breakeven: error: --report {args.report}: name it .html (use --pdf for a PDF)",
-              file=sys.stderr)
-        return 1
+        raise SettingError(f"--report {args.report}: name it .html (use --pdf for a PDF)")
     if args.pdf and Path(args.pdf).suffix.lower() != ".pdf":
-        print(f"breakeven: error: --pdf {args.pdf}: name it .pdf", file=sys.stderr)
-        return 1
+        raise SettingError(f"--pdf {args.pdf}: name it .pdf")
     result = refresh(args.workspace, args.source, args.data_dir, reports=reports,
-                     scenario_file=args.scenario, log=log, date_order=cli._date_order(args))
+                     scenario_file=args.scenario, log=log, date_order=options.date_order(args))
     line = result.summary_line()
-    if result.error:
-        print(f"breakeven: error: {line}", file=sys.stderr)
-    else:
-        print(line, flush=True)
+    if result.error:  # exit 1 (EXIT_FAILED), printed by pipelines.cli.main
+        raise BreakevenError(line)
+    print(line, flush=True)
     return result.exit_code
 
 
@@ -50,7 +41,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     layout: report.Layout = "print" if out.suffix.lower() == ".pdf" else "screen"
     if args.proposal:  # the branded pre-sales proposal (pipelines/proposal.py)
-        from pipelines.cli_portfolio import write_proposal_for
+        from pipelines.cli.portfolio import write_proposal_for
         return write_proposal_for(args, out, layout)
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
         counts = store.table_counts(con)
@@ -67,26 +58,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add("refresh", cmd_refresh,
-            "load the new or changed exports in a folder, then write the report (for cron)")
-    cli._add_workspace(p)
+def refresh_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     p.add_argument("--source", required=True, metavar="DIR",
                    help="folder of exports (csv, tsv, txt, xlsx); files already loaded (same"
                         " content) are skipped")
     p.add_argument("--report", metavar="FILE.html", help="write the HTML report here")
     p.add_argument("--pdf", metavar="FILE.pdf",
                    help="write the report as PDF here (printed by the system Chromium)")
-    add_scenario_option(p)
-    order = p.add_mutually_exclusive_group()
-    order.add_argument("--day-first", action="store_true",
-                       help="dates like 03/04/2024 are 3 April, in files that can't tell")
-    order.add_argument("--month-first", action="store_true",
-                       help="dates like 03/04/2024 are 4 March, in files that can't tell")
+    options.add_scenario(p)
+    options.add_date_order(p, ", in files that can't tell")
 
-    p = add("report", cmd_report,
-            "write a self-contained report (HTML, or PDF through the system Chromium)")
-    cli._add_workspace(p)
+
+def report_options(p: argparse.ArgumentParser) -> None:
+    options.add_workspace(p)
     p.add_argument("--out", required=True, metavar="FILE.html|FILE.pdf",
                    help="where to write the report; .html opens offline, .pdf is for print")
     p.add_argument("--proposal", action="store_true",
@@ -94,8 +79,5 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--prepared-for", metavar="TEXT",
                    help="the proposal's 'Prepared for' line (default: the only client, else"
                         " the workspace name)")
-    add_filter_options(p)
-    add_scenario_option(p)
-
-
-cli.EXTRA_COMMANDS.append(register)
+    options.add_filters(p)
+    options.add_scenario(p)
