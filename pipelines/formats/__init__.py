@@ -14,7 +14,8 @@ Headers are compared in two steps, by one rule (no synonym per variant):
    `at`/`on`/`date`/`time` at either end (the API name `opened_at`, the label `Opened`, a
    PSA report's `Date Opened`, `Created Date/Time`), and `#`/`No`/`Nbr`/`Num` for `Number`.
 A header matched exactly by any alternative of a profile is never taken by a family match
-for another field.
+for another field; of two headers equal under `norm`, the one spelled as the alternative
+(ignoring case) wins (Jira's `Σ Time Spent` vs `Time Spent`).
 
 Detection: a specific profile matches when every `signature` group has a header present.
 Of several, the one with the most signature groups wins (the more specific signature), then
