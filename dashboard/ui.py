@@ -9,7 +9,6 @@ reruns. Figures are cached by value (st.cache_data), keyed by the workspace's da
 from __future__ import annotations
 
 import contextvars
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,6 +211,3 @@ def month_label(month: Any) -> str:
     """date(2024, 3, 1) or '2024-03' -> 'Mar 2024'; None -> 'never'."""
     return present.month(month)
 
-
-def short_id(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:8]

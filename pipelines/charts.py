@@ -436,20 +436,6 @@ def problems_monthly(monthly: pl.DataFrame, groups: int = 10) -> go.Figure:
     fig.update_layout(height=max(300, 120 + 34 * len(order)), hovermode="closest")
     return fig
 
-CHARTS = {
-    "cumulative_spend": cumulative_spend,
-    "monthly_spend": monthly_spend,
-    "trailing_spend": trailing_spend,
-    "sensitivity_tornado": sensitivity_tornado,
-    "monthly_downtime": monthly_downtime,
-    "top_recurring": top_recurring,
-    "downtime_calendar": downtime_calendar,
-    "monthly_ttr": monthly_ttr,
-    "ttr_by_priority": ttr_by_priority,
-    "problems_monthly": problems_monthly,
-}
-
-
 # --- offers (pre-sales proposal) -------------------------------------------------------------
 
 def offer_comparison(offers: pl.DataFrame, currency: str | None) -> go.Figure:

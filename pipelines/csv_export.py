@@ -12,11 +12,12 @@ number is never a formula).
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Tab and carriage return also start formulas in some spreadsheet apps (OWASP advice).
+# A cell starting with one of = + - @ is a formula; tab and carriage return also start
+# formulas in some spreadsheet apps (OWASP advice).
 _PATTERN = r"^[=+\-@\t\r]"
 
 
@@ -27,7 +28,7 @@ def _is_plain_value(dtype: pl.DataType) -> bool:
 
 def safe_header(name: str) -> str:
     """A column name that a spreadsheet shows as text."""
-    return "'" + name if name.startswith(FORMULA_STARTS) else name
+    return "'" + name if re.match(_PATTERN, name) else name
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:

@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 
 from pipelines import dashboard_data as data
-from pipelines import ingest, report, store, workspace
+from pipelines import ingest, report, workspace
 from pipelines.errors import BreakevenError, InputError, SettingError, WorkspaceBusy, message_for
 from pipelines.scenario import apply_overrides, load_scenario, read_scenario_file
 
@@ -298,12 +298,13 @@ def _refresh(
 
 def _load_one(con: duckdb.DuckDBPyConnection, path: Path, sha: str, prepared: ingest.Prepared,
               started: datetime, record: Callable[[FileOutcome], None]) -> None:
-    earlier = store.find_identical_load(con, sha)  # loaded meanwhile by another process
-    if earlier is not None:
+    # The loader's own load-or-unchanged: a file loaded meanwhile by another process is
+    # "unchanged" (its message names the earlier load).
+    s = ingest.load_unless_loaded(con, prepared, sha, started)
+    if s.status == "unchanged":
         record(FileOutcome(path.name, "unchanged", rows_read=prepared.rows_read,
-                           reason=f"already loaded as load {earlier} (same content)"))
+                           reason=s.message))
         return
-    s = ingest.load_prepared(con, prepared, sha, started)
     reason = s.message
     if s.rows_rejected:
         top = prepared.rejects["reason"].head(1).to_list()

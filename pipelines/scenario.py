@@ -281,14 +281,9 @@ def save_scenario(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> None:
     if store.get_setting(con, store.MONTHS_TIMEZONE) == scenario.timezone:
         store.set_setting(con, SETTING_KEY, scenario.to_dict())
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.atomic(con):
         store.retime(con, scenario.timezone)
         store.set_setting(con, SETTING_KEY, scenario.to_dict())
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:

@@ -267,8 +267,7 @@ def scrub_stored(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     targets += [("invoice_lines", c) for c in TEXT_COLUMNS["invoices"]]
     targets += [("rejects", "raw"), ("rejects", "reason")]
     changed: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.atomic(con):
         for table, col in targets:
             values = [r[0] for r in con.execute(
                 f"SELECT DISTINCT {col} FROM {table} WHERE {col} IS NOT NULL").fetchall()]
@@ -285,10 +284,6 @@ def scrub_stored(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                         f" WHERE {table}.{col} = p.old")
             con.unregister("scrub_pairs")
             changed[f"{table}.{col}"] = int(n or 0)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return changed
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import polars as pl
-
-SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
@@ -111,6 +111,8 @@ SET_MONTHS_SQL = (
     " resolved_month = CAST(date_trunc('month', timezone($tz, resolved_at)) AS DATE)"
 )
 
+# A ticket "resolved before opened": loaded, counted, left out of time to resolve.
+RESOLVED_BEFORE_OPENED_SQL = "coalesce(resolved_at < opened_at, false)"
 # Hours from opened to resolved; NULL when open or resolved before opened.
 TTR_SQL = ("CASE WHEN resolved_at >= opened_at"
            " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END")
@@ -131,7 +133,17 @@ INVOICE_COLUMNS = [
     "invoice_id", "line_no", "invoice_date", "client", "description", "quantity", "unit_price",
     "amount", "tax", "currency", "ticket_id", "kind",
 ]
-KINDS = ("incidents", "invoices")
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: everything inside is kept together, or (on any error, Ctrl+C
+    included) nothing is and the error goes on."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
@@ -179,17 +191,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     if present == 2:
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with atomic(con):
         con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS opened_month DATE")
         con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolved_month DATE")
         tz = _months_timezone(con)
         con.execute(SET_MONTHS_SQL + " WHERE opened_month IS NULL", {"tz": tz})
         set_setting(con, MONTHS_TIMEZONE, tz)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _add_responded_at(con: duckdb.DuckDBPyConnection) -> None:

@@ -25,7 +25,7 @@ import polars as pl
 
 from pipelines import store
 from pipelines import workspace as workspaces
-from pipelines.errors import BreakevenError, SettingError, message_for
+from pipelines.errors import BreakevenError, message_for
 from pipelines.formats import FIELDS, REQUIRED, detect
 from pipelines.ingest import (
     Prepared,
@@ -194,12 +194,6 @@ def load(con: duckdb.DuckDBPyConnection, workspace: str, path: Path, name: str, 
     report(0.05, f"reading {name}")
     prepared = _prepare(path, name, workspace, con, kind, user_map, date_order, report)
     return load_unless_loaded(con, prepared, sha256_of(path), started, user_map, report)
-
-
-def check_date_order(value: str | None) -> str | None:
-    if value not in (None, "day-first", "month-first"):
-        raise SettingError(f"date order {value!r}: use day-first or month-first")
-    return value
 
 
 def summary_rows(summaries: list[store.LoadSummary]) -> pl.DataFrame:

@@ -65,13 +65,6 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def frame(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
-) -> pl.DataFrame:
-    """The result of `sql` (values bound as parameters) as a Polars frame."""
-    return con.sql(sql, params=params).pl()
-
-
 def month_date(month: str) -> date:
     """'2024-03' -> date(2024, 3, 1)."""
     return date(int(month[:4]), int(month[5:7]), 1)
@@ -258,7 +251,7 @@ SELECT * FROM (
     SELECT priority, category, opened_at, {om} AS om, {rm} AS rm, ttr_hours,
            resolved_at, {responded} AS responded_at,
            resolved_at IS NOT NULL AS resolved,
-           coalesce(resolved_at < opened_at, false) AS warning,
+           {backwards} AS warning,
            labour_hours, billed_amount
     FROM incidents
     WHERE $client::VARCHAR IS NULL OR client = $client
@@ -344,7 +337,8 @@ def prepared(
     in_window = " WHERE om BETWEEN $start AND $end" if narrowed else ""
     # A file from before responded_at, opened read-only (not upgraded), has no response times.
     responded = "responded_at" if _has_responded_at(con) else "CAST(NULL AS TIMESTAMPTZ)"
-    tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window, responded=responded)
+    tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window, responded=responded,
+                                  backwards=store.RESOLVED_BEFORE_OPENED_SQL)
     yield Facts(
         con, tickets, _DOWNTIME_SQL.format(om=om), params,
         dates[0], dates[1], scenario, filters, months_stored=stored,
