@@ -9,6 +9,7 @@ reruns. Figures are cached by value (st.cache_data), keyed by the workspace's da
 from __future__ import annotations
 
 import contextvars
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,23 +86,26 @@ def _summary(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
     return data.summary(_con, key[1], scenario, filters)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _ttr_view(key: tuple[Any, ...], timezone: str, filters: data.Filters,
-              _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> data.TTRView:
-    return data.ttr_view(_con, _scenario, filters)
+# The scenario settings each view's figures depend on (no metric module declares them
+# yet: this is the one table). A view is cached by these, so changing the price does not
+# recompute time to resolve. Keep in step with what the view's metric functions read.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "ttr": ("timezone",),
+    "downtime": ("timezone", "outage_priorities", "recurrence_days"),
+    "service": ("timezone", "business_hours", "holidays", "sla_respond_hours",
+                "sla_resolve_hours"),
+}
+_VIEWS = {"ttr": data.ttr_view, "downtime": data.downtime_view, "service": data.service_view}
+
+
+def _settings(view: str, scenario: Scenario) -> tuple[Any, ...]:
+    return tuple(getattr(scenario, key) for key in DEPENDS_ON[view])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _downtime_view(key: tuple[Any, ...], timezone: str, outage_priorities: tuple[str, ...],
-                   recurrence_days: int, filters: data.Filters, _scenario: Scenario,
-                   _con: duckdb.DuckDBPyConnection) -> data.DowntimeView:
-    return data.downtime_view(_con, _scenario, filters)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _service_view(key: tuple[Any, ...], settings: tuple[Any, ...], filters: data.Filters,
-                  _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> Any:
-    return data.service_view(_con, _scenario, filters)
+def _view(key: tuple[Any, ...], view: str, settings: tuple[Any, ...], filters: data.Filters,
+          _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> Any:
+    return _VIEWS[view](_con, _scenario, filters)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -117,28 +121,26 @@ def summary(ctx: Context) -> data.Summary:
     return _summary(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
 
 
+def _cached_view(ctx: Context, view: str) -> Any:
+    assert ctx.con is not None
+    return _view(_key(ctx), view, _settings(view, ctx.scenario), ctx.filters, ctx.scenario,
+                 ctx.con)
+
+
 def ttr_view(ctx: Context) -> data.TTRView:
     """The time-to-resolve figures; cached by the settings they depend on (not the price)."""
-    assert ctx.con is not None
-    return _ttr_view(_key(ctx), ctx.scenario.timezone, ctx.filters, ctx.scenario, ctx.con)
+    return _cached_view(ctx, "ttr")  # type: ignore[no-any-return]
 
 
 def service_view(ctx: Context) -> Any:
     """Response, business-time TTR and the SLA replay (a metrics.ServiceResult); cached by
     the settings they depend on: zone, business hours, holidays, SLA targets."""
-    assert ctx.con is not None
-    sc = ctx.scenario
-    settings = (sc.timezone, sc.business_hours, sc.holidays, sc.sla_respond_hours,
-                sc.sla_resolve_hours)
-    return _service_view(_key(ctx), settings, ctx.filters, sc, ctx.con)
+    return _cached_view(ctx, "service")
 
 
 def downtime_view(ctx: Context) -> data.DowntimeView:
     """The downtime figures; cached by the settings they depend on (not the price)."""
-    assert ctx.con is not None
-    sc = ctx.scenario
-    return _downtime_view(_key(ctx), sc.timezone, sc.outage_priorities, sc.recurrence_days,
-                          ctx.filters, sc, ctx.con)
+    return _cached_view(ctx, "downtime")  # type: ignore[no-any-return]
 
 
 # --- display -------------------------------------------------------------------------------
@@ -165,12 +167,57 @@ TOPIC_PAGES = {"spend": ("views/spend.py", "Spend"), "downtime": ("views/downtim
                "data": ("views/data.py", "Data")}
 
 
+# What to do about a check, worded for the dashboard. The core's messages end with the
+# command-line fix (`breakeven ...`, `--map FIELD=HEADER`); on a page the user needs the
+# widget instead. Per check id: (a regex matching the command-line part, the page's words).
+# A message the pattern does not match is shown as the core wrote it.
+_MAPPING = "under *Column mapping* on the **Data** page"
+PAGE_FIXES: dict[str, tuple[tuple[str, str], ...]] = {
+    "no_spend": (
+        (r" \(`breakeven ingest [^`]*`, or the dashboard's Data page\)",
+         " on the **Data** page"),
+        (r" \(map it with `--map labour_hours=HEADER` or `--map billed_amount=HEADER`\)",
+         f" (choose that column for *labour hours* or *billed amount* {_MAPPING})"),
+        (r" \(--from/--to, --client, or the dashboard's filters\)",
+         " with the **Months** and **Client** filters in the sidebar"),
+    ),
+    "short_window": ((r"widen --from/--to \(the dashboard's Months filter\)",
+                      "widen the **Months** filter in the sidebar"),),
+    "tickets_outside_spend": (
+        ((r" Load invoices for those months, or look at the spend months only: `[^`]*`"
+          r" \(the dashboard's Months filter\)\."),
+         (" Load invoices for those months on the **Data** page, or look at the spend months"
+          " only: narrow the **Months** filter in the sidebar to them.")),),
+    "spend_gaps": ((r" \(`breakeven ingest [^`]*`\)\.", " on the **Data** page."),),
+    "dominant_lines": (
+        ((r" leave it out: `[^`]*`, or the Exclude button under the largest lines on the"
+          r" dashboard's Spend page\."),
+         (" leave it out: select it under **Largest break-fix lines** on the **Spend** page"
+          " and click **Exclude from break-fix spend**.")),),
+    "category_recurrence": (
+        (r" \(`--map asset=HEADER`, or the mapping on the dashboard's Data page\)",
+         f" (choose that column for *asset* {_MAPPING})"),),
+    "import_timestamps": ((r" \(`--map opened_at=HEADER`\)",
+                           f" (choose that column for *opened at* {_MAPPING})"),),
+    "zero_durations": ((r" \(`--map resolved_at=HEADER`\)",
+                        f" (choose that column for *resolved at* {_MAPPING})"),),
+}
+
+
+def page_message(check: dict[str, Any]) -> str:
+    """A check's message with its command-line fix replaced by what to do on the page."""
+    text = str(check["message"])
+    for pattern, words in PAGE_FIXES.get(str(check["id"]), ()):
+        text = re.sub(pattern, words.replace("\\", "\\\\"), text)
+    return text
+
+
 def show_checks(checks: list[dict[str, Any]], *, link: bool = True) -> None:
     """Each check as a warning (or an error for a block), with a link to the page that
     explains it unless that is the page shown (`link=False`)."""
     for c in checks:
         box = st.error if c["level"] == "block" else st.warning
-        box(c["message"], icon=":material/block:" if c["level"] == "block"
+        box(page_message(c), icon=":material/block:" if c["level"] == "block"
             else ":material/warning:")
         page, title = TOPIC_PAGES.get(c.get("topic", "data"), TOPIC_PAGES["data"])
         if link:

@@ -90,7 +90,24 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *,
     fig.update_yaxes(title={"text": y_title}, rangemode="tozero", separatethousands=True)
     if months:
         fig.update_xaxes(tickformat=MONTH_FORMAT, hoverformat=MONTH_FORMAT)
+        _month_ticks(fig)
     return fig
+
+
+def _month_ticks(fig: go.Figure) -> None:
+    """One tick per month (or per 3, 6, 12 months on long spans), at the first of the month.
+
+    Left to itself Plotly ticks a 3-month axis every two weeks, so "Mar 2025" shows twice.
+    """
+    xs = [x for trace in fig.data for x in (getattr(trace, "x", None) or ())
+          if isinstance(x, date)]
+    if not xs:
+        return
+    lo, hi = min(xs), max(xs)
+    span = (hi.year - lo.year) * 12 + hi.month - lo.month + 1
+    # at most about 12 labels: "Jan 2024" side by side across a dashboard chart
+    step = next((s for s in (1, 2, 3, 6) if span <= 12 * s), 12)
+    fig.update_xaxes(dtick=f"M{step}", tick0=date(lo.year, 1, 1).isoformat())
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -196,9 +213,12 @@ def _forecast_band(fig: go.Figure, monthly: pl.DataFrame, forecast: pl.DataFrame
                        showarrow=False, xanchor="left", yanchor="bottom", xshift=4,
                        font={"size": 12, "color": "#555555"})
     fig.update_xaxes(range=[_col(monthly, "month")[0], x[-1]])
+    _month_ticks(fig)
     # six series: the legend goes under the chart, where it does not cover the title
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left",
-                              "x": 0}, height=500, margin={"l": 70, "r": 30, "t": 70, "b": 130})
+    # (below the x axis title: anchored to the chart's bottom edge, not the plot's)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container",
+                              "xanchor": "left", "x": 0}, height=520,
+                      margin={"l": 70, "r": 30, "t": 70, "b": 150})
 
 
 def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:

@@ -16,7 +16,7 @@ if ui.require_data(ctx):
     with st.container(key="verdict", border=True):
         st.markdown(f"#### {s.verdict}")
         for check in s.blocks:
-            st.markdown(check["message"])
+            st.markdown(ui.page_message(check))
         if s.blocks:
             st.page_link("views/data.py", label="Load exports on the Data page",
                          icon=":material/upload_file:")

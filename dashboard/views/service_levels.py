@@ -68,17 +68,16 @@ if ui.require_data(ctx):
         table = table.drop("response_count", "response_median_hours",
                            "response_business_median_hours", "respond_target_hours",
                            "respond_breach_pct")
-    hours = {"format": "%.1f"}
     ui.show_table(table, "service_by_priority", column_config={
         "priority": st.column_config.TextColumn("Priority"),
         "response_count": st.column_config.NumberColumn("Responses timed", format="localized"),
-        "response_median_hours": st.column_config.NumberColumn("Response median (h)", **hours),
+        "response_median_hours": st.column_config.NumberColumn("Response median (h)", format="%.1f"),
         "response_business_median_hours": st.column_config.NumberColumn(
-            "Response median, business (h)", **hours),
+            "Response median, business (h)", format="%.1f"),
         "ttr_count": st.column_config.NumberColumn("Resolved", format="localized"),
-        "ttr_median_hours": st.column_config.NumberColumn("Resolution median (h)", **hours),
+        "ttr_median_hours": st.column_config.NumberColumn("Resolution median (h)", format="%.1f"),
         "ttr_business_median_hours": st.column_config.NumberColumn(
-            "Resolution median, business (h)", **hours),
+            "Resolution median, business (h)", format="%.1f"),
         "respond_target_hours": st.column_config.NumberColumn("Respond target (h)", format="%g"),
         "respond_breach_pct": st.column_config.NumberColumn("Respond breaches", format="%.1f%%"),
         "resolve_target_hours": st.column_config.NumberColumn("Resolve target (h)", format="%g"),

@@ -126,6 +126,7 @@ def _save_exclusions(ctx: ui.Context, texts: list[str]) -> None:
 def largest_lines(ctx: ui.Context, cur: str | None) -> None:
     """The largest counted lines; select one and leave it (and lines like it) out."""
     st.subheader("Largest break-fix lines")
+    assert ctx.con is not None
     top = metrics.largest_lines(ctx.con, ctx.scenario, ctx.filters, limit=15)
     if top.is_empty():
         st.caption("No invoice line is counted as break-fix in these months.")
@@ -133,16 +134,15 @@ def largest_lines(ctx: ui.Context, cur: str | None) -> None:
         st.caption("A line that is not IT break-fix work (a grant, rent, a one-off purchase)"
                    " makes break-fix look dearer than it was. Select it to leave it out;"
                    " the exclusion is saved in the workspace's scenario (`exclude_spend`).")
-        shown = top.with_columns((top["share"] * 100).round(1).alias("share"))
         # The key changes with the exclusions, so a saved exclusion clears the selection.
         event = st.dataframe(
-            shown, key=f"largest_lines_{len(ctx.scenario.exclude_spend)}", hide_index=True,
+            top, key=f"largest_lines_{len(ctx.scenario.exclude_spend)}", hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
             column_config={"invoice_date": st.column_config.DateColumn("date",
                                                                        format="D MMM YYYY"),
                            "share": st.column_config.NumberColumn("% of break-fix",
-                                                                  format="%.1f%%"),
+                                                                  format="percent"),
                            "amount": st.column_config.NumberColumn(f"amount{f' ({cur})' if cur else ''}",
                                                                    format="%,.2f")})
         rows = event.selection.rows if event else []
