@@ -45,7 +45,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import __version__, errors, scrub, workspace
+from pipelines import __version__, errors, present, scrub, workspace
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
 from pipelines.metrics.spend import SpendResult, spend
 from pipelines.metrics.summary import hours, money
@@ -388,6 +388,26 @@ def sort_portfolio(frame: pl.DataFrame, key: str = "workspace",
         raise errors.SettingError(
             f"--sort {key!r}: sort by one of {', '.join(SORT_KEYS)}")
     return frame.sort([col, "workspace"], descending=[descending, False], nulls_last=True)
+
+
+def listed(frame: pl.DataFrame) -> pl.DataFrame:
+    """The portfolio as the dashboard lists it: the window as one text ('2023-01 to
+    2025-12', null when there is none), the verdict in words, the check ids joined."""
+    return frame.with_columns(
+        window=frame["window_start"] + " to " + frame["window_end"],  # null stays null
+        verdict=frame["verdict_state"].replace_strict(present.VERDICT_WORDS,
+                                                      default=frame["verdict_state"]),
+        checks=frame["checks"].list.join(", "),
+    ).select(
+        "workspace", "status", "window", "tickets", "breakfix_per_year", "downtime_hours",
+        "verdict", "run_rate_crossover", "cumulative_crossover", "break_even_price_per_user",
+        "monthly_fee", "checks", "scrubbed", "message",
+    )
+
+
+def ready(frame: pl.DataFrame) -> list[str]:
+    """The workspaces with loaded data that can be read (status 'ok')."""
+    return frame.filter(pl.col("status") == "ok")["workspace"].to_list() if frame.height else []
 
 
 def as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:

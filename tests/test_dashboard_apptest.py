@@ -24,9 +24,16 @@ from pipelines.scenario import load_scenario
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
-         "views/time_to_resolve.py", "views/service_levels.py", "views/data.py"]
+         "views/time_to_resolve.py", "views/service_levels.py", "views/problems.py",
+         "views/data.py"]
+# acme (checked against artifacts/dashboard/acme-*.png): Overview the cumulative cost;
+# Spend cumulative, monthly, trailing 12 months, predictability, tornado; Downtime monthly,
+# most repeated, calendar; Time to resolve monthly and by priority; Service levels
+# resolution by priority, SLA breaches by priority and per month (acme has no first
+# response, so no response chart); Problems the tickets-per-month heat map.
 CHART_PAGES = {"views/overview.py": 1, "views/spend.py": 5, "views/downtime.py": 3,
-               "views/time_to_resolve.py": 2, "views/service_levels.py": 3}
+               "views/time_to_resolve.py": 2, "views/service_levels.py": 3,
+               "views/problems.py": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -334,3 +341,95 @@ def test_charts_of_empty_frames_say_there_is_nothing_to_show() -> None:
     fig = charts.cumulative_spend(empty, None, None)
     assert fig.layout.annotations[0].text == "No spend in the selected months"
     assert charts.money_title("Cost", None) == "Cost"
+
+
+# --- the evidence checks say what to do on the page ----------------------------------------
+
+def _checks_workspace(data_dir: Path, tmp_path: Path) -> None:
+    """12 months of P1 tickets with a category and no asset, and invoices in Jan and Apr 2024
+    only, one line of them most of the total. Fires short_window (4 months), tickets_outside
+    (8 of 12 tickets after Apr 2024), spend_gaps (Feb-Mar), dominant_lines (the 9,000 line)
+    and category_recurrence (12 of 12 outages keyed by category)."""
+    from pipelines import cli
+
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("Ticket Number,Created,Resolved,Priority,Category\n" + "".join(
+        f"T{m},2024-{m:02d}-03 09:00,2024-{m:02d}-03 12:00,P1,Email\n" for m in range(1, 13)))
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text("Invoice Number,Date,Description,Amount\n"
+                        "A1,2024-01-10,Repair,100.00\n"
+                        "A2,2024-04-10,Server rebuild,9000.00\n"
+                        "A3,2024-04-12,Repair,100.00\n")
+    assert cli.main(["ingest", str(tickets), str(invoices), "-w", "checks",
+                     "--data-dir", str(data_dir)]) == 0
+
+
+def test_checks_on_the_pages_name_widgets_not_commands(data_dir: Path, tmp_path: Path) -> None:
+    """Every check that fires is worded for the page: no `breakeven ...`, no --map/--from,
+    no backticks; the page's words name the Data page, the Months filter, the Exclude
+    button."""
+    from pipelines import metrics
+    from pipelines.scenario import Scenario
+
+    _checks_workspace(data_dir, tmp_path)
+    with workspace.connect("checks", data_dir) as con:
+        fired = {c["id"] for c in metrics.metrics_json(con, "checks", Scenario())["checks"]}
+    assert fired == {"short_window", "tickets_outside_spend", "spend_gaps", "dominant_lines",
+                     "category_recurrence"}
+    at = app()
+    shown = [w.value for w in at.warning]
+    assert len(shown) == len(fired)
+    text = " ".join(shown)
+    for cli_word in ("`", "breakeven ", "--map", "--from", "--set", "-w "):
+        assert cli_word not in text, (cli_word, text)
+    assert "narrow the **Months** filter in the sidebar" in text
+    assert "click **Exclude from break-fix spend**" in text
+    assert "choose that column for *asset* under *Column mapping* on the **Data** page" in text
+
+
+def test_a_log_without_spend_is_told_to_load_invoices_on_the_data_page(
+        data_dir: Path, tmp_path: Path) -> None:
+    from pipelines import cli
+
+    log = tmp_path / "log.csv"
+    log.write_text("Ticket Number,Created,Resolved,Priority,Category\n"
+                   "T1,2024-01-03 09:00,2024-01-03 12:00,P1,Email\n"
+                   "T2,2024-02-05 09:00,2024-02-05 10:00,P1,Email\n")
+    assert cli.main(["ingest", str(log), "-w", "log", "--data-dir", str(data_dir)]) == 0
+    for page in ("views/overview.py", "views/spend.py"):
+        at = app(page)
+        texts = [m.value for m in at.markdown] + [e.value for e in at.error]
+        block = next(t for t in texts if t.startswith("No spend data from Jan 2024"))
+        assert "`" not in block and "--map" not in block, block
+        assert "invoices on the **Data** page" in block
+        assert "*labour hours* or *billed amount* under *Column mapping*" in block
+
+
+def test_month_axes_tick_once_a_month_on_short_data() -> None:
+    """3 months: one tick a month (Plotly alone ticks every two weeks, 'Mar 2025' twice);
+    36 months: every 3 months; 60 months: every 6."""
+    from datetime import date
+
+    def monthly(n: int) -> pl.DataFrame:
+        months = [date(2023 + (m // 12), m % 12 + 1, 1) for m in range(n)]
+        return pl.DataFrame({"month": months, "cumulative_breakfix": [1.0] * n,
+                             "cumulative_managed": [2.0] * n})
+
+    for n, dtick in ((3, "M1"), (12, "M1"), (13, "M2"), (36, "M3"), (60, "M6")):
+        fig = charts.cumulative_spend(monthly(n), None, "GBP")
+        assert fig.layout.xaxis.dtick == dtick, n
+        assert fig.layout.xaxis.tickformat == charts.MONTH_FORMAT
+
+
+def test_the_portfolio_lists_every_sample_workspace(demo_data_dir: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_data_dir, copy)  # the portfolio writes its cache there
+    monkeypatch.setenv("BREAKEVEN_DATA_DIR", str(copy))
+    at = app("views/portfolio.py")
+    assert not at.error
+    table = at.dataframe(key="pf_table").value
+    assert sorted(table["workspace"]) == ["acme", "prospect-contoso", "prospect-northwind"]
+    assert set(table["status"]) == {"ok"}

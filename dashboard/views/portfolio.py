@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import ui
-from pipelines import brand, portfolio, present, proposal, workspace
+from pipelines import brand, portfolio, proposal, workspace
 from pipelines.errors import BreakevenError
 from pipelines.metrics.offers import compare_offers, recommended
 from pipelines.scenario import load_scenario
@@ -31,15 +31,7 @@ frame = portfolio.portfolio(ctx.data_dir, connections=held)
 if frame.height == 0:
     st.info("No prospects yet: create one below, then load its exports on the Data page.")
 else:
-    shown = frame.with_columns(
-        window=frame["window_start"] + " to " + frame["window_end"],  # null stays null
-        verdict=frame["verdict_state"].replace_strict(present.VERDICT_WORDS, default=frame["verdict_state"]),
-        checks=frame["checks"].list.join(", "),
-    ).select(
-        "workspace", "status", "window", "tickets", "breakfix_per_year", "downtime_hours",
-        "verdict", "run_rate_crossover", "cumulative_crossover", "break_even_price_per_user",
-        "monthly_fee", "checks", "scrubbed", "message",
-    )
+    shown = portfolio.listed(frame)
     picked = st.dataframe(
         shown, key="pf_table", hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row",
@@ -124,7 +116,7 @@ with left, st.container(border=True):
 
 with right, st.container(border=True):
     st.subheader("Proposal")
-    ready = frame.filter(frame["status"] == "ok")["workspace"].to_list() if frame.height else []
+    ready = portfolio.ready(frame)
     if not ready:
         st.caption("A proposal needs a prospect with loaded data.")
     else:

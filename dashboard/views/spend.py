@@ -80,7 +80,9 @@ def predictability_panel(s: Summary, cur: str | None) -> None:
     cols = st.columns(4)
     cols[0].metric("Worst month", ui.month_label(p["worst_month"]), border=True,
                    delta=ui.money(p["worst_amount"], cur), delta_color="off", delta_arrow="off")
-    cols[1].metric("Largest surprise", ui.month_label(p["largest_surprise_month"]), border=True,
+    surprise = p["largest_surprise_month"]  # None: no month has 3 earlier months to compare
+    cols[1].metric("Largest surprise", "n/a" if surprise is None else ui.month_label(surprise),
+                   border=True,
                    delta=(None if p["largest_surprise_amount"] is None else
                           f"{ui.money(p['largest_surprise_amount'], cur)} above trend"),
                    delta_color="off", delta_arrow="off",
