@@ -185,6 +185,7 @@ def test_prepared_for_defaults_to_the_only_client(data_dir: Path, short: str) ->
     assert p.recommended is None  # the default offer (3,125 a month) does not beat 1,000
 
 
+@pytest.mark.browser  # Chromium
 def test_proposal_pdf_pages(data_dir: Path, short: str, tmp_path: Path) -> None:
     """The PDF prints (system Chromium) and its pages turn into PNGs."""
     out = tmp_path / "p.pdf"

@@ -149,6 +149,7 @@ def test_user_text_is_escaped(data_dir: Path, tmp_path: Path) -> None:
     assert all("<" not in s for s in scripts)
 
 
+@pytest.mark.browser  # Chromium
 def test_escaped_report_runs_no_script(data_dir: Path, tmp_path: Path) -> None:
     """Opened in Chromium, the hostile names show as text and nothing pops up."""
     name = _hostile_workspace(data_dir, tmp_path)
@@ -175,6 +176,7 @@ def test_escaped_report_runs_no_script(data_dir: Path, tmp_path: Path) -> None:
 
 # --- the browser, offline, and the PDF ------------------------------------------------------
 
+@pytest.mark.browser  # Chromium
 def test_report_renders_offline_in_chromium(acme_dir: Path, acme_html: str) -> None:
     """Every chart draws with the network cut; screenshot: artifacts/report.png."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -213,6 +215,7 @@ def test_report_renders_offline_in_chromium(acme_dir: Path, acme_html: str) -> N
     assert (ARTIFACTS / "report.png").stat().st_size > 50_000
 
 
+@pytest.mark.browser  # Chromium
 def test_pdf_report_prints_to_pages(acme_dir: Path) -> None:
     """`breakeven report --out X.pdf` through the system Chromium; pdftoppm turns it into
     PNG pages in artifacts/report-pages/."""
