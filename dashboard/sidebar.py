@@ -31,6 +31,9 @@ SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "devices": ("Devices", "count", "Devices covered by the contract."),
     "onboarding_fee": ("Onboarding fee (one-off)", "money",
                        "Charged once, in the first month of the window."),
+    "hourly_rate": ("Hourly rate of break-fix work", "money",
+                    ("What an hour of the tickets' time worked costs, where the export gives"
+                     " hours and no billed amount.")),
     "cost_per_user_hour": ("Downtime cost per user-hour", "money",
                            ("What an hour of outage costs per affected user. 0 leaves downtime"
                            " out of the cost comparison.")),
@@ -42,6 +45,9 @@ SCENARIO_FIELDS: dict[str, tuple[str, str, str]] = {
     "recurrence_days": ("Recurrence window (days)", "count",
                         ("An outage recurs when the same asset (or category) was down within"
                         " this many days before.")),
+    "replacement_cost": ("Replacement price per asset", "money",
+                         ("The Problems page flags assets whose repair spend has passed it"
+                          " (0: not compared).")),
     # Service levels (METRICS.md section 10): shown under their own heading.
     "business_hours": ("Business hours", "text",
                        ("Days and local hours the desk is open, e.g. 'Mon-Fri 09:00-17:00' or"

@@ -433,3 +433,23 @@ def test_the_portfolio_lists_every_sample_workspace(demo_data_dir: Path, tmp_pat
     table = at.dataframe(key="pf_table").value
     assert sorted(table["workspace"]) == ["acme", "prospect-contoso", "prospect-northwind"]
     assert set(table["status"]) == {"ok"}
+
+
+def test_replacement_price_and_hourly_rate_are_set_in_the_sidebar(data_dir: Path) -> None:
+    """prospect-contoso's costliest assets (sample_data): DUS-PROD-PC01 4,628.00,
+    FRA-SRV01 4,294.00, BIE-CNC-PC02 4,276.00, BIE-PRN02 4,207.00, then 3,888.00: a
+    replacement price of 4,000 is passed by those four. The rate is saved in the scenario."""
+    load_sample("prospect-contoso", data_dir)
+    at = app("views/problems.py")
+    assert any("Replacement price per asset" in c.value for c in at.caption)
+    at.number_input(key="sc_replacement_cost").set_value(4000.0).run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "passed the replacement price of EUR 4,000 on:" in warning
+    for asset in ("DUS-PROD-PC01", "FRA-SRV01", "BIE-CNC-PC02", "BIE-PRN02"):
+        assert asset in warning
+    assert "DUS-ROUTER01" not in warning
+    at.number_input(key="sc_hourly_rate").set_value(100.0).run()
+    assert any("EUR 100 an hour" in c.value for c in at.caption)
+    with workspace.connect("prospect-contoso", data_dir) as con:
+        saved = load_scenario(con)
+    assert (saved.replacement_cost, saved.hourly_rate) == (4000.0, 100.0)

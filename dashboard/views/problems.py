@@ -67,7 +67,7 @@ if ui.require_data(ctx):
     price = ctx.scenario.replacement_cost
     past = figures.past_replacement(costly.top, price)
     if price <= 0:
-        st.caption("Set a replacement price (scenario `replacement_cost`) to see which assets"
+        st.caption("Set a *Replacement price per asset* in the sidebar to see which assets"
                    " cost more to keep repairing than to replace.")
     elif past.height:
         names = ", ".join(f"{r['asset']} ({ui.money(float(r['cost']), currency)})"
