@@ -12,6 +12,30 @@ from typing import Any
 
 NONE_TEXT = "n/a"
 
+# Tickets whose resolved time is before their opened time (loaded, left out of TTR).
+RESOLVED_BEFORE_OPENED = "resolved before opened"
+
+SCENARIO_LABELS: dict[str, str] = {
+    "per_user": "Contract price per user per month",
+    "users": "Users covered",
+    "per_device": "Contract price per device per month",
+    "devices": "Devices covered",
+    "flat_monthly": "Flat monthly fee",
+    "onboarding_fee": "Onboarding fee (one-off, first month)",
+    "hourly_rate": "Hourly rate (spend from labour hours)",
+    "cost_per_user_hour": "Downtime cost per user-hour (0 = left out)",
+    "users_affected_default": "Users affected when a ticket does not say",
+    "managed_reduction": "Downtime cost avoided by the managed service",
+    "outage_priorities": "Priorities that count as outages",
+    "recurrence_days": "Recurrence window (days)",
+    "include_parts": "Parts count as break-fix spend",
+    "timezone": "Time zone of naive timestamps and months",
+    "business_hours": "Business hours (local time; SLA clock)",
+    "holidays": "Holidays (no business hours)",
+    "sla_respond_hours": "SLA: respond within (business hours)",
+    "sla_resolve_hours": "SLA: resolve within (business hours)",
+}
+
 # The verdict state (METRICS.md section 7 `verdict.state`) in one word, for tables.
 VERDICT_WORDS = {"breakfix_dearer": "dearer", "mixed": "mixed",
                  "breakfix_cheaper": "cheaper", "insufficient": "no verdict"}
@@ -80,3 +104,23 @@ def percent(share: float | Decimal) -> str:
     if 0 < share < 0.01:
         return "under 1%"
     return f"{share:.0%}"
+
+
+MONEY_SETTINGS = ("per_user", "per_device", "flat_monthly", "onboarding_fee", "hourly_rate",
+                  "cost_per_user_hour")
+
+
+def setting(key: str, value: Any, currency: str | None = None) -> str:
+    """A scenario setting as a person reads it: ('managed_reduction', 0.5) -> '50%',
+    ('per_user', 125) -> 'GBP 125.00', SLA targets -> 'P1 4 h, P2 8 h'."""
+    if key == "managed_reduction":
+        return f"{float(value):.0%}"
+    if key in ("outage_priorities", "holidays"):
+        return ", ".join(value) or "none"
+    if key == "include_parts":
+        return "yes" if value else "no"
+    if isinstance(value, dict):  # SLA targets by priority
+        return ", ".join(f"{p} {h:g} h" for p, h in value.items())
+    if key in MONEY_SETTINGS:
+        return money(float(value), currency, 2)
+    return f"{value:,}" if isinstance(value, int) else str(value)

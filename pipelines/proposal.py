@@ -1,7 +1,7 @@
 """The proposal a pre-sales team hands a prospect: branded, one HTML file or a PDF.
 
 `proposal_html(con, workspace, scenario, data_dir, prepared_for=...)` renders
-`report_templates/proposal.html.j2` (Jinja2, autoescaped) with the MSP's brand
+`templates/proposal.html.j2` (Jinja2, autoescaped) with the MSP's brand
 (pipelines/brand.py): the verdict and its caveats (the evidence checks), the offers side
 by side with the recommended one (pipelines/metrics/offers.py), the cost of downtime and
 of the problems that kept coming back, the SLA replay, and an appendix of definitions and
@@ -43,7 +43,7 @@ from pipelines.metrics import Filters, metrics_json, spend
 from pipelines.metrics.offers import compare_offers, offer_scenario, offers_of
 from pipelines.scenario import Scenario
 
-TEMPLATES = Path(__file__).resolve().parent / "report_templates"
+TEMPLATES = report.TEMPLATES  # one template directory: pipelines/templates/
 CHART_HEIGHT = 300
 
 DEFINITIONS = [
@@ -158,12 +158,12 @@ def html_from(p: ProposalData, layout: report.Layout = "print") -> str:
     """The proposal page for already collected figures."""
     cur = p.currency
     m = p.metrics
-    chart = report._Charts(layout)
+    chart = report.Charts(layout)
     month_frame = p.chart_monthly
     crossover = present.month_date(p.chart_crossover)
     cumulative = chart(_brand_colours(
         charts.cumulative_spend(month_frame, crossover, cur), p.brand), "cumulative_spend")
-    offers_chart = chart(_brand_colours(charts.offer_comparison(report._escape_labels(p.offers, ("offer",)), cur), p.brand),
+    offers_chart = chart(_brand_colours(charts.offer_comparison(report.escape_labels(p.offers, ("offer",)), cur), p.brand),
                          "offer_comparison")
 
     def money(v: Any, decimals: int = 0) -> str:
