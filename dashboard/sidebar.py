@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import ui
 from pipelines import dashboard_data as data
-from pipelines import workspace
+from pipelines import present, workspace
 from pipelines.errors import BreakevenError
 from pipelines.scenario import PRIORITIES, Scenario, load_scenario, save_scenario
 
@@ -158,8 +158,7 @@ def filters(months: list[str], clients: list[str], name: str,
 
 
 def _month_label(month: str) -> str:
-    d = data.month_date(month)
-    return f"{d:%b %Y}" if d else month
+    return present.month(month, none=month)
 
 
 def scenario_editor(con: duckdb.DuckDBPyConnection, name: str) -> Scenario:

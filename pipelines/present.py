@@ -51,6 +51,12 @@ def money(value: float | Decimal | None, currency: str | None = None, decimals: 
     return f"{currency} {text}" if currency else text
 
 
+def number(value: float | Decimal | None, decimals: int = 2, unit: str = "",
+           none: str = NONE_TEXT) -> str:
+    """(1234.5,) -> '1,234.50'; (12.3, 1, ' h') -> '12.3 h'; None -> `none`."""
+    return none if value is None else f"{float(value):,.{decimals}f}{unit}"
+
+
 def hours(value: float | None) -> str:
     """12.345 -> '12.3 h'; None -> 'n/a'."""
     return NONE_TEXT if value is None else f"{value:,.1f} h"

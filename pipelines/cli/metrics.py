@@ -59,7 +59,7 @@ def summary_text(m: dict[str, Any]) -> str:
     cur = sp.get("currency")
 
     def num(v: float | None, unit: str = "") -> str:
-        return "n/a" if v is None else f"{v:,.2f}{unit}"
+        return present.number(v, 2, unit)
 
     share = (down["recurring_hours"] / down["hours"] * 100) if down["hours"] else 0.0
     fee = f"managed fee {present.money(sp['monthly_fee'], cur)}/month"

@@ -12,7 +12,7 @@ from pipelines.errors import InputError
 
 
 def _num(value: Any, decimals: int = 0) -> str:
-    return "" if value is None else f"{value:,.{decimals}f}"
+    return present.number(value, decimals, none="")
 
 
 def table_text(frame: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipelines import workspace
+from pipelines import present, workspace
 from pipelines.cli import options
 from pipelines.metrics.problems import problems, problems_json
 
@@ -30,8 +30,8 @@ def problems_text(name: str, groups: list[dict[str, object]]) -> str:
     if not groups:
         return f"workspace {name}: no problem came back 3 or more times in the window"
 
-    def num(v: object, spec: str = ",.1f") -> str:
-        return "n/a" if v is None else format(v, spec)
+    def num(v: object, decimals: int = 1) -> str:
+        return present.number(None if v is None else float(str(v)), decimals)
 
     width = min(48, max(len(str(g["label"])) for g in groups))
     lines = [f"workspace {name}: {len(groups):,} problems came back 3 or more times", "",
@@ -43,7 +43,7 @@ def problems_text(name: str, groups: list[dict[str, object]]) -> str:
         lines.append(
             f"{label:<{width}}  {g['incidents']:>7,}  {g['clients']:>7,}  {g['assets']:>6,}"
             f"  {g['first']:>7}  {g['last']:>7}  {num(g['ttr_hours']):>9}"
-            f"  {num(g['downtime_hours']):>8}  {num(g['cost'], ',.2f'):>10}")
+            f"  {num(g['downtime_hours']):>8}  {num(g['cost'], 2):>10}")
     lines += ["", "Each group's tickets: breakeven problems --json"]
     return "\n".join(lines)
 
