@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
 import plotly.graph_objects as go
 import polars as pl
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from pipelines import __version__, charts, present, report, scrub, store, workspace
@@ -124,22 +123,9 @@ def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scena
     )
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["month"] = present.month
-    env.filters["hours"] = present.hours
-    env.filters["count"] = lambda n: "n/a" if n is None else f"{int(n):,}"
-    env.filters["pct"] = lambda v: "n/a" if v is None else f"{float(v):.0f}%"
-    env.filters["code_spans"] = code_spans
-    return env
-
-
-def code_spans(text: str) -> Markup:
-    """A check message (written for Markdown) with its `commands` as <code>, escaped."""
-    parts = str(escape(text)).split("`")
-    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+# One Jinja2 environment (autoescaped, strict) for the report and the proposal.
+_environment = report.environment
+code_spans = report.page.code_spans
 
 
 def _brand_colours(fig: go.Figure, b: branding.Brand) -> go.Figure:

@@ -11,8 +11,8 @@ import json
 import sys
 from typing import Any
 
-from pipelines import workspace
-from pipelines.errors import SettingError
+from pipelines import store, workspace
+from pipelines.errors import InputError, SettingError
 from pipelines.metrics import Filters
 from pipelines.scenario import Scenario, apply_overrides, load_scenario, read_scenario_file
 
@@ -99,6 +99,13 @@ def scenario_for(con: Any, scenario_file: str | None) -> Scenario:
     """The workspace's scenario, overridden for this call by `--scenario FILE.toml`."""
     stored = load_scenario(con)
     return apply_overrides(stored, read_scenario_file(scenario_file)) if scenario_file else stored
+
+
+def require_data(con: Any, name: str, then: str) -> None:
+    """Refuse an empty workspace: `then` says what would have been written and how to fill it."""
+    counts = store.table_counts(con)
+    if not counts["incidents"] and not counts["invoice_lines"]:
+        raise InputError(f"workspace {name!r} has no tickets or invoices yet, so {then}")
 
 
 def print_error(exc: BaseException) -> None:

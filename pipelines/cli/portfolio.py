@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipelines import brand, portfolio, present, scrub, store, workspace
+from pipelines import brand, portfolio, present, scrub, workspace
 from pipelines.cli import options
-from pipelines.errors import InputError
 
 
 def _num(value: Any, decimals: int = 0) -> str:
@@ -140,12 +139,8 @@ def write_proposal_for(args: argparse.Namespace, out: Path, layout: Any) -> int:
     from pipelines import proposal
 
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
-        counts = store.table_counts(con)
-        if not counts["incidents"] and not counts["invoice_lines"]:
-            raise InputError(
-                f"workspace {args.workspace!r} has no tickets or invoices yet, so there is no"
-                f" proposal to write; load its exports first: breakeven ingest FILE -w"
-                f" {args.workspace}")
+        options.require_data(con, args.workspace, "there is no proposal to write; load its"
+                             f" exports first: breakeven ingest FILE -w {args.workspace}")
         scenario = options.scenario_for(con, args.scenario)
         collected = proposal.collect(con, args.workspace, scenario, args.data_dir,
                                      prepared_for=args.prepared_for,

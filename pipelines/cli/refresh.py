@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines import report, store, workspace
+from pipelines import report, workspace
 from pipelines.cli import options
 from pipelines.cli.options import filters_from, scenario_for
-from pipelines.errors import BreakevenError, InputError, SettingError
+from pipelines.errors import BreakevenError, SettingError
 from pipelines.refresh import FileOutcome, refresh
 
 
@@ -44,12 +44,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         from pipelines.cli.portfolio import write_proposal_for
         return write_proposal_for(args, out, layout)
     with workspace.connect(args.workspace, args.data_dir, read_only=True) as con:
-        counts = store.table_counts(con)
-        if not counts["incidents"] and not counts["invoice_lines"]:
-            raise InputError(
-                f"workspace {args.workspace!r} has no tickets or invoices yet, so there is"
-                f" nothing to report; load your exports first: breakeven ingest FILE"
-                f" --workspace {args.workspace} (no report written)")
+        options.require_data(con, args.workspace, "there is nothing to report; load your"
+                             f" exports first: breakeven ingest FILE --workspace"
+                             f" {args.workspace} (no report written)")
         scenario = scenario_for(con, args.scenario)
         collected = report.collect(con, args.workspace, scenario, filters_from(args))
     html_text = report.html_from(collected, layout)

@@ -20,7 +20,7 @@ import jinja2
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
 from pipelines import __version__, charts, present
@@ -42,7 +42,16 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["month"] = present.month
     env.filters["hours"] = present.hours
+    env.filters["count"] = lambda n: "n/a" if n is None else f"{int(n):,}"
+    env.filters["pct"] = lambda v: "n/a" if v is None else f"{float(v):.0f}%"
+    env.filters["code_spans"] = code_spans
     return env
+
+
+def code_spans(text: str) -> Markup:
+    """A check message (written for Markdown) with its `commands` as <code>, escaped."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 def escape_labels(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
