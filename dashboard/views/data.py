@@ -24,6 +24,15 @@ FIELD_LABELS = {"ticket_id": "ticket id", "opened_at": "opened at", "resolved_at
                 "invoice_id": "invoice id", "line_no": "line number",
                 "invoice_date": "invoice date", "unit_price": "unit price"}
 
+
+def _count(label: str) -> Any:
+    """A count column shown with thousands separators (141,712, not 141712)."""
+    return st.column_config.NumberColumn(label, format="localized")
+
+
+COUNT_COLUMNS = {"rows_read": _count("Rows read"), "rows_loaded": _count("Loaded"),
+                 "rows_rejected": _count("Rejected"), "inserted": _count("New"),
+                 "updated": _count("Updated")}
 ctx = ui.context()
 st.title("Data" + (f": {ctx.workspace}" if ctx.workspace else ""))
 
@@ -156,8 +165,7 @@ def _last_loads() -> None:
                        f" rejected [load {s.load_id}]")
     ui.show_table(uploads.summary_rows(results), "last_load_summary", column_config={
         "file": "File", "kind": "Kind", "format": "Format", "status": "Status",
-        "rows_read": "Rows read", "rows_loaded": "Loaded", "rows_rejected": "Rejected",
-        "inserted": "New", "updated": "Updated", "load_id": "Load", "message": "Notes"})
+        **COUNT_COLUMNS, "load_id": "Load", "message": "Notes"})
     for s in results:
         if s.rows_rejected and s.load_id is not None:
             st.markdown(f"**Rejected rows of {s.file}**, with the reason for each:")
@@ -207,8 +215,7 @@ else:
     else:
         ui.show_table(history.drop("sha256"), "load_history", column_config={
             "load_id": "Load", "file_name": "File", "kind": "Kind", "format": "Format",
-            "rows_read": "Rows read", "rows_loaded": "Loaded", "rows_rejected": "Rejected",
-            "inserted": "New", "updated": "Updated", "warnings": "Warnings",
+            **COUNT_COLUMNS, "warnings": _count("Warnings"),
             "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
             "finished_at": None, "status": "Status", "message": "Notes"})
         rejects = store.rejected_rows(ctx.con)
