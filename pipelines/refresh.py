@@ -225,37 +225,7 @@ def _refresh(
                 "SELECT sha256, min(load_id) FROM loads GROUP BY sha256").fetchall()}
             context = ingest.load_context(con)
 
-    # Steps 2-3: hash, skip what is known, prepare the rest (no writes).
-    pending: list[tuple[Path, str, ingest.Prepared, datetime]] = []
-    first_seen: dict[str, str] = {}
-    failed = False
-    for path in files:
-        started = _now()
-        try:
-            sha = ingest.sha256_of(path)
-        except OSError as exc:
-            failed = True
-            record(FileOutcome(path.name, "failed", reason=f"{path.name}: cannot be read ({exc})"))
-            continue
-        if sha in known:
-            record(FileOutcome(path.name, "unchanged",
-                               reason=f"already loaded as load {known[sha]} (same content)"))
-            continue
-        if sha in first_seen:
-            record(FileOutcome(path.name, "unchanged",
-                               reason=f"same content as {first_seen[sha]} in this folder"))
-            continue
-        first_seen[sha] = path.name
-        try:
-            prepared = ingest.prepare(path, name, data_dir=data_dir, date_order=date_order,
-                                      **context)
-        except BreakevenError as exc:
-            failed = True
-            record(FileOutcome(path.name, "failed",
-                               reason=message_for(exc, "refresh", workspace=name)))
-            continue
-        pending.append((path, sha, prepared, started))
-
+    pending, failed = _prepare_new(files, known, name, data_dir, date_order, context, record)
     if failed:
         bad = ", ".join(f.file for f in result.files if f.status == "failed")
         for path, _sha, prepared, _started in pending:
@@ -284,16 +254,62 @@ def _refresh(
             if overrides:
                 scenario = apply_overrides(scenario, overrides)
             collected = report.collect(con, name, scenario, filters)
-
     if collected is not None:
-        for p in report_paths:
-            layout: report.Layout = "print" if p.suffix.lower() == ".pdf" else "screen"
-            try:
-                result.reports.append(report.write_report(p, report.html_from(collected, layout)))
-            except BreakevenError as exc:
-                result.error = f"the report {p} could not be written: {exc}"
-                break
+        _write_reports(collected, report_paths, result)
     return result
+
+
+Pending = list[tuple[Path, str, ingest.Prepared, datetime]]
+
+
+def _prepare_new(files: list[Path], known: dict[str, int], name: str,
+                 data_dir: str | Path | None, date_order: str | None, context: dict[str, Any],
+                 record: Callable[[FileOutcome], None]) -> tuple[Pending, bool]:
+    """Steps 2-3: hash, skip what is known, prepare the rest (no writes).
+
+    Returns the prepared files and whether any file failed (then nothing is loaded)."""
+    pending: Pending = []
+    first_seen: dict[str, str] = {}
+    failed = False
+    for path in files:
+        started = _now()
+        try:
+            sha = ingest.sha256_of(path)
+        except OSError as exc:
+            failed = True
+            record(FileOutcome(path.name, "failed", reason=f"{path.name}: cannot be read ({exc})"))
+            continue
+        if sha in known:
+            record(FileOutcome(path.name, "unchanged",
+                               reason=f"already loaded as load {known[sha]} (same content)"))
+            continue
+        if sha in first_seen:
+            record(FileOutcome(path.name, "unchanged",
+                               reason=f"same content as {first_seen[sha]} in this folder"))
+            continue
+        first_seen[sha] = path.name
+        try:
+            prepared = ingest.prepare(path, name, data_dir=data_dir, date_order=date_order,
+                                      **context)
+        except BreakevenError as exc:
+            failed = True
+            record(FileOutcome(path.name, "failed",
+                               reason=message_for(exc, "refresh", workspace=name)))
+            continue
+        pending.append((path, sha, prepared, started))
+    return pending, failed
+
+
+def _write_reports(collected: report.ReportData, paths: list[Path],
+                   result: RefreshResult) -> None:
+    """Step 5: each report from the same figures; the first that fails ends the run."""
+    for p in paths:
+        layout: report.Layout = "print" if p.suffix.lower() == ".pdf" else "screen"
+        try:
+            result.reports.append(report.write_report(p, report.html_from(collected, layout)))
+        except BreakevenError as exc:
+            result.error = f"the report {p} could not be written: {exc}"
+            break
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, path: Path, sha: str, prepared: ingest.Prepared,

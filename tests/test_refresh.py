@@ -241,7 +241,7 @@ def test_report_write_is_atomic(data_dir: Path, source: Path, tmp_path: Path,
     def broken_printer(html_text: str, *a: object, **k: object) -> bytes:
         raise report.BreakevenError("Chromium crashed (injected)")
 
-    monkeypatch.setattr(report, "html_to_pdf", broken_printer)
+    monkeypatch.setattr(report.pdf, "html_to_pdf", broken_printer)  # what write_report calls
     result = refresh.refresh("acme", source, data_dir, reports=[out])
     assert result.exit_code == 1 and "could not be written" in (result.error or "")
     assert out.read_bytes() == b"%PDF-old"
