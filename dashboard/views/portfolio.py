@@ -39,12 +39,12 @@ else:
             "workspace": st.column_config.TextColumn("Prospect"),
             "status": st.column_config.TextColumn("Status", help="ok, empty, damaged or busy"),
             "window": st.column_config.TextColumn("Window"),
-            "tickets": st.column_config.NumberColumn("Tickets", format="%d"),
+            "tickets": st.column_config.NumberColumn("Tickets", format="localized"),
             "breakfix_per_year": st.column_config.NumberColumn(
-                "Break-fix / year", format="%.0f",
+                "Break-fix / year", format="%,.0f",
                 help="Break-fix cost (spend plus downtime cost) over the spend window, per 12"
                      " months."),
-            "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%.1f"),
+            "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%,.1f"),
             "verdict": st.column_config.TextColumn("Break-fix is"),
             "run_rate_crossover": st.column_config.TextColumn("Run-rate crossover"),
             "cumulative_crossover": st.column_config.TextColumn("Cumulative crossover"),
