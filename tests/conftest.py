@@ -1,33 +1,16 @@
-"""Shared fixtures: a temporary data directory, workspaces loaded from `sample_data/`."""
+"""Shared fixtures: a temporary data directory, workspaces loaded from `sample_data/`.
+
+Helpers that are not fixtures live in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLE_DATA, load_sample
 
 from pipelines import workspace
-from pipelines.cli.app import streamlit_command
-from pipelines.ingest import ingest_file
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE_DATA = REPO / "sample_data"
-# Debian's Chromium, headless, with none of its background connections (no network here).
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def load_sample(name: str, data_dir: Path) -> str:
-    """Load every export of `sample_data/<name>/` into workspace `name`; return the name."""
-    for f in sorted((SAMPLE_DATA / name).iterdir()):
-        if f.suffix.lower() in (".csv", ".xlsx"):
-            ingest_file(f, name, data_dir)
-    return name
 
 
 @pytest.fixture
@@ -63,40 +46,3 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in sorted(p for p in SAMPLE_DATA.iterdir() if p.is_dir()):
         load_sample(folder.name, d)
     return d
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A `streamlit run dashboard/app.py` subprocess serving one data directory."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        env = {**os.environ, workspace.DATA_DIR_ENV: str(data_dir)}
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(streamlit_command(self.port), env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"streamlit did not start; see {log}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, REPO, SAMPLE_DATA, Server, load_sample
+from helpers import CHROMIUM_ARGS, REPO, SAMPLE_DATA, Server, load_sample
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser

@@ -480,7 +480,7 @@ def test_a_click_on_the_spend_page_excludes_a_line(data_dir: Path, tmp_path: Pat
     1 line of 10,000. Screenshot: artifacts/verdicts/exclude-click.png."""
     import shutil
 
-    from conftest import CHROMIUM_ARGS, Server
+    from helpers import CHROMIUM_ARGS, Server
     from playwright.sync_api import sync_playwright
 
     from pipelines.scenario import load_scenario

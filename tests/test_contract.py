@@ -28,7 +28,7 @@ from pipelines.cli import main
 from pipelines.ingest import ingest_file
 from pipelines.metrics import Filters, metrics_json
 from pipelines.scenario import apply_overrides, load_scenario
-from tests.conftest import load_sample
+from tests.helpers import load_sample
 from tests.reference_metrics import Either, reference
 
 COMPARED = ("window", "incidents", "ttr", "downtime", "spend", "checks", "verdict_state",

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 import streamlit as st
-from conftest import SAMPLE_DATA, load_sample
+from helpers import SAMPLE_DATA, load_sample
 from streamlit.testing.v1 import AppTest
 
 from pipelines import charts, store, workspace

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import CHROMIUM_ARGS, REPO, Server, free_port, load_sample
+from helpers import CHROMIUM_ARGS, REPO, Server, free_port, load_sample
 from playwright.sync_api import Page, sync_playwright
 from streamlit.testing.v1 import AppTest
 

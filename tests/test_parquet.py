@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_sample
+from helpers import load_sample
 
 from pipelines.cli import main
 

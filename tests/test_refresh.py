@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_DATA
+from helpers import SAMPLE_DATA
 
 from pipelines import cli, ingest, refresh, report, store, workspace
 
@@ -338,7 +338,7 @@ def test_refresh_while_the_dashboard_serves_the_workspace(data_dir: Path, source
     """`streamlit run dashboard/app.py` on acme, a browser reloading it over and over, and a
     refresh in another process: the refresh succeeds and the next rerun shows the new tickets.
     Screenshot: artifacts/refresh-while-serving.png."""
-    from conftest import CHROMIUM_ARGS, Server
+    from helpers import CHROMIUM_ARGS, Server
     from playwright.sync_api import Page, sync_playwright
 
     assert refresh.refresh("acme", source, data_dir).exit_code == 0

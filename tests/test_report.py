@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_sample
+from helpers import REPO, load_sample
 from playwright.sync_api import Route, sync_playwright
 
 from pipelines import cli, report, workspace

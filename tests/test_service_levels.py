@@ -218,7 +218,7 @@ def _app(page: str) -> AppTest:
 def test_service_levels_page_with_response_times(data_dir: Path) -> None:
     """prospect-northwind (Zendesk, with first reply times): the four charts, the pooled
     resolve breach share as the JSON gives it, and P1's respond breaches drawn."""
-    from conftest import load_sample
+    from helpers import load_sample
 
     load_sample("prospect-northwind", data_dir)
     at = _app("views/service_levels.py")
@@ -236,7 +236,7 @@ def test_service_levels_page_with_response_times(data_dir: Path) -> None:
 def test_scenario_editor_sets_business_hours_and_targets(data_dir: Path) -> None:
     """The sidebar's text fields store the schedule and a target table; a bad schedule is
     refused with the key named, and the stored scenario is kept."""
-    from conftest import load_sample
+    from helpers import load_sample
 
     from pipelines import workspace
     from pipelines.scenario import load_scenario
@@ -261,7 +261,7 @@ def test_scenario_editor_sets_business_hours_and_targets(data_dir: Path) -> None
 
 def test_spend_page_predictability_panel(data_dir: Path) -> None:
     """acme: the cv in words (0.4862 -> 49%), the worst month Nov 2025 outlined in the chart."""
-    from conftest import load_sample
+    from helpers import load_sample
 
     load_sample("acme", data_dir)
     at = _app("views/spend.py")
