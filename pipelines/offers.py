@@ -112,7 +112,7 @@ def _offer(where: str, item: Any) -> Offer:
     for k in OFFER_KEYS[1:]:
         if k not in item or item[k] is None:
             continue
-        number = _number(f"{where}.{k}", item[k])
+        number = setting_number(f"{where}.{k}", item[k])
         if k == "managed_reduction" and not 0 <= number <= 1:
             raise SettingError(f"scenario key '{where}.{k}' must be between 0 and 1"
                                f" (0.25 = 25% less downtime), not {item[k]!r}")
@@ -123,7 +123,8 @@ def _offer(where: str, item: Any) -> Offer:
     return Offer(**values)
 
 
-def _number(key: str, value: Any) -> float:
+def setting_number(key: str, value: Any) -> float:
+    """A scenario value as a finite float, or a SettingError naming the key."""
     if isinstance(value, bool):
         raise SettingError(f"scenario key {key!r} must be a number, not {value!r}")
     try:

@@ -9,7 +9,6 @@ every refusal is a `SettingError` whose message names the key and the fix.
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 import zoneinfo
 from collections.abc import Iterable, Mapping
@@ -23,6 +22,7 @@ import duckdb
 from pipelines import business_time, store
 from pipelines.errors import SettingError
 from pipelines.offers import Offer, parse_offers
+from pipelines.offers import setting_number as _number
 
 SETTING_KEY = "scenario"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -189,18 +189,6 @@ def _sla_table(key: str, value: Any) -> dict[str, float]:
                 f"scenario key '{key}.{name}' must be a number of hours above 0, not {hours!r}")
         out[name] = number
     return out
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise SettingError(f"scenario key {key!r} must be a number, not {value!r}")
-    try:
-        number = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise SettingError(f"scenario key {key!r} must be a number, not {value!r}") from None
-    if not math.isfinite(number):
-        raise SettingError(f"scenario key {key!r} must be a finite number, not {value!r}")
-    return number
 
 
 def _priorities(key: str, value: Any) -> tuple[str, ...]:
