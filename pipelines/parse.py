@@ -351,6 +351,29 @@ def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -
     return delimiter == ";"
 
 
+def decimal_comma_votes(col: str) -> list[pl.Expr]:
+    """Per column, as decide_decimal_comma counts them: whether any value has a comma, and
+    the values read as decimal-comma and as decimal-dot (for a file read in batches)."""
+    v = pl.col(col).str.replace_all(_CURRENCY, "").str.strip_chars("()-+")
+    return [pl.col(col).str.contains(",", literal=True).any().alias(col + "\x1fhas"),
+            v.str.contains(r",[0-9]{1,2}$|,[0-9]{4,}$|\.[0-9]{3},").sum().alias(col + "\x1fc"),
+            v.str.contains(r"\.[0-9]{1,2}$|\.[0-9]{4,}$|,[0-9]{3}\.").sum().alias(col + "\x1fd")]
+
+
+def decimal_comma_from_votes(votes: dict[str, Any], delimiter: str | None) -> bool:
+    """decide_decimal_comma's answer from the votes of decimal_comma_votes()."""
+    has_comma = any(bool(v) for k, v in votes.items() if k.endswith("\x1fhas"))
+    if not has_comma and delimiter != ";":
+        return False
+    comma = sum(int(v or 0) for k, v in votes.items() if k.endswith("\x1fc"))
+    dot = sum(int(v or 0) for k, v in votes.items() if k.endswith("\x1fd"))
+    if comma and dot:
+        return comma > dot
+    if comma or dot:
+        return bool(comma)
+    return delimiter == ";"
+
+
 def _numeric_text(raw: pl.Series, decimal_comma: bool) -> tuple[pl.Series, pl.Series]:
     """A plain `-1234.50` string for each money/number cell, and whether it was negative."""
     s = raw.str.strip_chars().str.replace_all(_CURRENCY, "")

@@ -174,7 +174,8 @@ def _read_zip(name: str, data: bytes, sheet: str | None, depth: int) -> RawTable
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError,
+            OSError) as exc:  # NotImplementedError: a zip version the module cannot read
         raise InputError(
             f"{name}: a damaged zip file (an .xlsx workbook is one) that cannot be opened"
             f" ({_first_line(exc)}); export it again") from exc

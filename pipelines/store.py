@@ -133,6 +133,8 @@ INVOICE_COLUMNS = [
     "invoice_id", "line_no", "invoice_date", "client", "description", "quantity", "unit_price",
     "amount", "tax", "currency", "ticket_id", "kind",
 ]
+
+
 @contextmanager
 def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction: everything inside is kept together, or (on any error, Ctrl+C
@@ -348,11 +350,43 @@ def _before_commit(con: duckdb.DuckDBPyConnection) -> None:
     """A seam the failure-injection test patches to fail a load after its rows are written."""
 
 
+@dataclass
+class Staged:
+    """Incident rows too many to hold in memory: Parquet parts written batch by batch.
+
+    Each part has the canonical incident columns, the derived ones (with_derived, months
+    in `months_tz`), and ROW/"__updated" so that the load keeps the latest update of each
+    ticket across all parts. `unique` says the file's (client, ticket_id) are known
+    distinct (the dedup is skipped).
+    """
+
+    glob: str
+    months_tz: str
+    height: int
+    unique: bool
+
+
+STAGED_MEMORY_MB = 512  # a constant of this module, not a value from a user
+LATEST_PER_TICKET = ("QUALIFY row_number() OVER (PARTITION BY client, ticket_id"
+                     " ORDER BY __updated DESC NULLS LAST, __row DESC) = 1")
+
+
+def _stage_parts(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Expose the staged parts as the view `staging` (latest update of each ticket)."""
+    # DuckDB spills the dedup's sort and the optimistic writes beyond this, so the load's
+    # memory stays bounded whatever the file's size (its default is 80% of the RAM).
+    con.execute(f"SET memory_limit = '{STAGED_MEMORY_MB}MB'")
+    con.read_parquet(staged.glob).create_view("staged_parts")
+    latest = "" if staged.unique else " " + LATEST_PER_TICKET
+    con.execute("CREATE OR REPLACE TEMP VIEW staging AS SELECT * EXCLUDE (__row, __updated)"
+                f" FROM staged_parts{latest}")
+
+
 def write_load(
     con: duckdb.DuckDBPyConnection,
     summary: LoadSummary,
     sha256: str,
-    rows: pl.DataFrame,
+    rows: pl.DataFrame | Staged,
     rejects: pl.DataFrame,
     started_at: datetime,
 ) -> LoadSummary:
@@ -368,20 +402,28 @@ def write_load(
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = int(scalar(con, "SELECT nextval('load_ids')"))
-        if summary.kind == "incidents":
+        if isinstance(rows, Staged):
+            _stage_parts(con, rows)
+            inserted, updated = _replace_incidents(con, load_id)
+            if rows.months_tz != _months_timezone(con):
+                con.execute(SET_MONTHS_SQL + " WHERE load_id = $id",
+                            {"tz": _months_timezone(con), "id": load_id})
+            con.execute("DROP VIEW staging")
+            con.execute("DROP VIEW staged_parts")
+        elif summary.kind == "incidents":
             missing = [c for c in NAIVE_COLUMNS if c not in rows.columns]
             if missing:  # rows that kept no wall times keep their instants on a zone change
                 rows = rows.with_columns(pl.lit(None, pl.Datetime("us")).alias(c)
                                          for c in missing)
             rows = with_derived(rows, _months_timezone(con))
-        # String views pass to DuckDB without a copy.
-        staging = rows.to_arrow(compat_level=pl.CompatLevel.newest())
-        con.register("staging", staging)
-        if summary.kind == "incidents":
-            inserted, updated = _replace_incidents(con, load_id)
-        else:
-            inserted, updated = _replace_invoices(con, load_id)
-        con.unregister("staging")
+        if not isinstance(rows, Staged):
+            # String views pass to DuckDB without a copy.
+            con.register("staging", rows.to_arrow(compat_level=pl.CompatLevel.newest()))
+            if summary.kind == "incidents":
+                inserted, updated = _replace_incidents(con, load_id)
+            else:
+                inserted, updated = _replace_invoices(con, load_id)
+            con.unregister("staging")
         if rejects.height:
             reject_rows = rejects.select("row_number", "reason", "raw").to_arrow()
             con.register("reject_rows", reject_rows)
@@ -404,6 +446,9 @@ def write_load(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        if isinstance(rows, Staged):
+            con.execute("RESET memory_limit")
     return summary
 
 

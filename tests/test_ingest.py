@@ -540,3 +540,80 @@ def test_a_workbook_whose_first_sheet_is_empty_reads_the_export_sheet(data_dir: 
     assert "read sheet 'Tickets'" in s.message
     with pytest.raises(InputError, match="the workbook's sheet 'Cover' has no header row"):
         ingest_file(HOSTILE / "second_sheet.xlsx", "u", data_dir, sheet="Cover")
+
+
+# --- a large file, read in batches (pipelines/ingest/stream.py) ------------------------------
+
+STREAM_CSV = """Ticket Number,Client,Created,Resolved,Time Spent,Last Updated
+T-3,Acme,01/02/2024 09:00,01/02/2024 10:00,"1,5",01/02/2024 10:00
+T-1,Acme,02/02/2024 09:00,,2,02/02/2024 09:00
+T-2,Acme,03/02/2024 09:00,03/02/2024 11:00,x,03/02/2024 11:00
+T-1,Acme,02/02/2024 09:00,04/02/2024 09:30,2,04/02/2024 09:30
+
+T-4,Acme,05/02/2024 09:00,05/02/2024 08:00,1,05/02/2024 09:00
+T-5,Acme,20/02/2024 09:00,21/02/2024 09:00,1,21/02/2024 09:00
+"""
+
+
+def _tables(data_dir: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    incidents = query(data_dir, "SELECT ticket_id, opened_at, resolved_at, labour_hours,"
+                      " ttr_hours, opened_month, recurrence_key, opened_at_naive FROM incidents"
+                      " ORDER BY ticket_id")
+    rejects = query(data_dir, "SELECT row_number, reason, raw FROM rejects ORDER BY row_number")
+    loads = query(data_dir, "SELECT rows_read, rows_loaded, rows_rejected, inserted, warnings,"
+                  " message FROM loads")
+    return incidents, rejects, loads
+
+
+def test_a_large_file_read_in_batches_loads_as_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 2 rows: the same tables as one read of the whole file.
+
+    By hand: 7 data rows (one blank line, not a row: 6 read); T-2's 'x' is refused (row 4);
+    T-1 appears in batches 1 and 2: the update of 04/02 stands (one ticket, one
+    'earlier update' note); T-4 resolved before opened: a warning. The only day above 12
+    (20/02) is in the last batch: the date order is the file's, so 01/02 is 1 February.
+    """
+    from pipelines.ingest import stream
+
+    path = tmp_path / "big.csv"
+    path.write_text(STREAM_CSV)
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    ingest_file(path, "t", whole)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
+    summary = ingest_file(path, "t", batched)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (6, 5, 1)
+    assert summary.inserted == 4 and summary.warnings == 1
+    incidents, rejects, loads = _tables(batched)
+    assert _tables(whole) == (incidents, rejects, loads)
+    assert [r[0] for r in incidents] == ["T-1", "T-3", "T-4", "T-5"]
+    assert incidents[1][1].month == 2 and incidents[1][1].day == 1  # 01/02 is 1 February
+    assert incidents[0][2] is not None  # T-1: the later update, resolved, stands
+    assert [(r[0], r[1]) for r in rejects] == [(4, "'Time Spent' is 'x', not a number")]
+    assert "1 tickets were resolved before they were opened" in loads[0][5]
+    assert "1 rows were earlier updates of the same tickets" in loads[0][5]
+
+
+def test_a_failed_batched_load_leaves_the_workspace_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction over all batches: a failure before COMMIT keeps nothing."""
+    from pipelines.ingest import stream
+
+    path = tmp_path / "big.csv"
+    path.write_text(STREAM_CSV)
+    data_dir = tmp_path / "ws"
+    first = tmp_path / "first.csv"
+    first.write_text("Ticket Number,Client,Created\nT-9,Acme,2024-01-01 09:00\n")
+    ingest_file(first, "t", data_dir)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
+
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(store, "_before_commit", fail)
+    with pytest.raises(RuntimeError):
+        ingest_file(path, "t", data_dir)
+    assert query(data_dir, "SELECT ticket_id FROM incidents") == [("T-9",)]
+    assert query(data_dir, "SELECT count(*) FROM loads") == [(1,)]
