@@ -69,8 +69,18 @@ def charts_drawn(page: Page) -> int:
     """Plotly charts rendered with at least one trace drawn."""
     charts = page.locator('[data-testid="stPlotlyChart"]')
     charts.first.locator(".main-svg").first.wait_for()
-    return sum(1 for i in range(charts.count())
-               if charts.nth(i).locator("g.trace, g.hm, g.heatmaplayer image").count() > 0)
+    # Plotly draws each chart in its own frame: poll until every chart on the page has
+    # drawn and the number of charts has stopped changing (at most 20 s).
+    seen = (-1, -1)
+    for _ in range(40):
+        total = charts.count()
+        drawn = sum(1 for i in range(total)
+                    if charts.nth(i).locator("g.trace, g.hm, g.heatmaplayer image").count() > 0)
+        if (drawn, total) == seen and drawn == total:
+            break
+        seen = (drawn, total)
+        page.wait_for_timeout(500)
+    return drawn
 
 
 @pytest.fixture
