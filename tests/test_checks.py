@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import ticket
 
 from pipelines import cli, store, workspace
 from pipelines.metrics import Filters, metrics_json, spend
@@ -26,27 +27,6 @@ def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
     store.ensure_schema(c)
     return c
-
-
-def ticket(
-    con: duckdb.DuckDBPyConnection, ticket_id: str, opened: str, resolved: str | None = None,
-    *, asset: str | None = None, category: str | None = None, priority: str | None = None,
-    labour_hours: float | None = None, billed_amount: str | None = None,
-) -> None:
-    """Insert one incident of client acme (times ISO with an offset), as a load stores it."""
-    con.execute(
-        """
-        INSERT INTO incidents (ticket_id, client, asset, category, priority, opened_at,
-            resolved_at, labour_hours, billed_amount, ttr_hours, recurrence_key, load_id)
-        SELECT $t, 'acme', $asset, $category, $priority, o, r, $lh, $billed,
-               CASE WHEN r >= o THEN (epoch_us(r) - epoch_us(o)) / 3600e6 END,
-               coalesce($asset, $category), 1
-        FROM (SELECT CAST($o AS TIMESTAMPTZ) AS o, CAST($r AS TIMESTAMPTZ) AS r)
-        """,
-        {"t": ticket_id, "asset": asset, "category": category, "priority": priority,
-         "o": opened, "r": resolved, "lh": labour_hours,
-         "billed": None if billed_amount is None else Decimal(billed_amount)},
-    )
 
 
 def invoice(

@@ -15,6 +15,7 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 import pytest
+from helpers import ticket
 
 from pipelines import store
 from pipelines.errors import SettingError
@@ -41,31 +42,6 @@ def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
     store.ensure_schema(c)
     return c
-
-
-def ticket(
-    con: duckdb.DuckDBPyConnection, ticket_id: str, opened: str, resolved: str | None = None,
-    *, client: str = "acme", asset: str | None = None, category: str | None = None,
-    priority: str | None = None, downtime_minutes: float | None = None,
-    users_affected: int | None = None, labour_hours: float | None = None,
-    billed_amount: str | None = None,
-) -> None:
-    """Insert one incident; times are ISO strings with an offset ('+00' when unsure)."""
-    con.execute(
-        """
-        INSERT INTO incidents (ticket_id, client, asset, category, priority, opened_at,
-            resolved_at, downtime_minutes, users_affected, labour_hours, billed_amount,
-            ttr_hours, recurrence_key, load_id)
-        SELECT $t, $client, $asset, $category, $priority, o, r, $dm, $ua, $lh, $billed,
-               CASE WHEN r >= o THEN (epoch_us(r) - epoch_us(o)) / 3600e6 END,
-               coalesce($asset, $category), 1
-        FROM (SELECT CAST($o AS TIMESTAMPTZ) AS o, CAST($r AS TIMESTAMPTZ) AS r)
-        """,
-        {"t": ticket_id, "client": client, "asset": asset, "category": category,
-         "priority": priority, "o": opened, "r": resolved, "dm": downtime_minutes,
-         "ua": users_affected, "lh": labour_hours,
-         "billed": None if billed_amount is None else Decimal(billed_amount)},
-    )
 
 
 def invoice(
