@@ -1,0 +1,71 @@
+"""The charts package: one module per page, every chart still `charts.X`, frame -> Figure."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import date
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines import charts
+
+
+def test_every_chart_is_a_public_name_of_the_package() -> None:
+    """Callers write `charts.X`: each page module's public functions are re-exported."""
+    from pipelines.charts import downtime, offers, problems, service, spend, ttr
+
+    for module in (downtime, offers, problems, service, spend, ttr):
+        public = {n for n, f in vars(module).items() if inspect.isfunction(f)
+                  and f.__module__ == module.__name__ and not n.startswith("_")}
+        assert public, module.__name__
+        assert public <= set(charts.__all__), (module.__name__, public - set(charts.__all__))
+        for name in public:
+            assert getattr(charts, name) is getattr(module, name)
+
+
+def test_downtime_calendar_blanks_days_a_month_does_not_have() -> None:
+    """Feb 2024 has 29 days (30 and 31 blank); a day with no row is 0; Jan 2025 is the 12th
+    row after Jan 2024 (months without downtime still get a row)."""
+    daily = pl.DataFrame({"day": [date(2024, 1, 31), date(2024, 2, 29), date(2025, 1, 2)],
+                          "hours": [2.5, 1.0, 4.0]})
+    heat = charts.downtime_calendar(daily).data[0]
+    assert list(heat.y)[:3] == ["Jan 2024", "Feb 2024", "Mar 2024"]
+    assert len(heat.y) == 13
+    jan, feb, apr = heat.z[0], heat.z[1], heat.z[3]
+    assert jan[30] == 2.5 and jan[0] == 0.0
+    assert feb[28] == 1.0 and feb[29] is None and feb[30] is None
+    assert apr[29] == 0.0 and apr[30] is None
+    assert heat.z[12][1] == 4.0
+
+
+def test_problems_monthly_fills_the_months_between_with_zero() -> None:
+    """Two groups over Nov 2024 - Feb 2025: a month a group has no row for shows 0; the
+    first group (most tickets) is drawn on top, i.e. last in the heat map's rows."""
+    monthly = pl.DataFrame({
+        "group": [1, 1, 2], "label": ["VPN drops", "VPN drops", "Printer jams"],
+        "month": [date(2024, 11, 1), date(2025, 2, 1), date(2024, 12, 1)],
+        "tickets": [3, 4, 2]})
+    heat = charts.problems_monthly(monthly).data[0]
+    assert list(heat.x) == [date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1),
+                            date(2025, 2, 1)]
+    assert list(heat.y) == ["Printer jams", "VPN drops"]
+    assert [list(r) for r in heat.z] == [[0, 2, 0, 0], [3, 0, 0, 4]]
+
+
+def test_an_empty_frame_gives_a_titled_chart_saying_why() -> None:
+    empty = pl.DataFrame({"month": [], "hours": [], "recurring_hours": []},
+                         schema={"month": pl.Date, "hours": pl.Float64,
+                                 "recurring_hours": pl.Float64})
+    fig = charts.monthly_downtime(empty)
+    assert isinstance(fig, go.Figure) and not fig.data
+    assert fig.layout.title.text == "Downtime per month: recurring vs first-time outages"
+    assert fig.layout.annotations[0].text == "No downtime in the selected months"
+
+
+def test_ticks_under_each_priority_carry_its_ticket_count() -> None:
+    by_priority = pl.DataFrame({"priority": ["P1", None], "count": [1200, 3],
+                                "median_hours": [2.0, 5.0], "p90_hours": [4.0, 9.0]})
+    fig = charts.ttr_by_priority(by_priority)
+    assert list(fig.layout.xaxis.tickvals) == ["P1", "Unknown"]
+    assert list(fig.layout.xaxis.ticktext) == ["P1<br>1,200 tickets", "Unknown<br>3 tickets"]
