@@ -1,8 +1,11 @@
 """The metric layer: typed functions over a workspace connection that return Polars frames.
 
-One module per family of METRICS.md: `ttr` (section 3), `downtime` (4), `spend` (5);
-`facts` holds the window and the per-incident facts they share, `summary` the JSON of
-section 7 and the verdict. Import from here: `from pipelines.metrics import spend`.
+One module per family of METRICS.md: `ttr` (section 3), `downtime` (4), `spend` (5),
+`checks` (8), `predictability` (9), `service` (10), `forecast` (11), `problems` (12),
+`sensitivity`; each declares the scenario settings it reads (`SCENARIO_KEYS`). `facts`
+holds the window and the per-incident facts they share, `figures` computes the families
+once into one `Figures` (`compute`), `summary` renders that as the JSON of section 7 and
+words the verdict. Import from here: `from pipelines.metrics import compute`.
 """
 
 from pipelines.metrics import checks
@@ -14,6 +17,7 @@ from pipelines.metrics.facts import (
     incident_counts,
     prepared,
 )
+from pipelines.metrics.figures import FAMILIES, Figures, compute, computed, scenario_keys
 from pipelines.metrics.predictability import (
     Predictability,
     cv_in_words,
@@ -33,14 +37,44 @@ from pipelines.metrics.spend import (
     spend,
     spend_currency,
 )
-from pipelines.metrics.summary import metrics_json, verdict
+from pipelines.metrics.summary import figures_json, metrics_json, verdict
 from pipelines.metrics.ttr import TTRResult, time_to_resolve, ttr_by_category
 
 __all__ = [
-    "DowntimeResult", "Facts", "Filters", "Predictability", "ServiceResult", "SpendResult",
-    "TTRResult", "analysis_window", "break_even_price", "checks", "cumulative_crossover",
-    "cv_in_words", "downtime", "downtime_by_day", "exclusion_preview", "exclusion_text", "incident_counts",
-    "largest_lines", "metrics_json", "monthly_fee", "predictability", "predictability_of",
-    "prepared", "run_rate_crossover", "service_levels", "spend", "spend_currency", "time_to_resolve",
-    "ttr_by_category", "verdict",
+    "FAMILIES",
+    "DowntimeResult",
+    "Facts",
+    "Figures",
+    "Filters",
+    "Predictability",
+    "ServiceResult",
+    "SpendResult",
+    "TTRResult",
+    "analysis_window",
+    "break_even_price",
+    "checks",
+    "compute",
+    "computed",
+    "cumulative_crossover",
+    "cv_in_words",
+    "downtime",
+    "downtime_by_day",
+    "exclusion_preview",
+    "exclusion_text",
+    "figures_json",
+    "incident_counts",
+    "largest_lines",
+    "metrics_json",
+    "monthly_fee",
+    "predictability",
+    "predictability_of",
+    "prepared",
+    "run_rate_crossover",
+    "scenario_keys",
+    "service_levels",
+    "spend",
+    "spend_currency",
+    "time_to_resolve",
+    "ttr_by_category",
+    "verdict",
 ]

@@ -46,6 +46,8 @@ from pipelines import present
 from pipelines.metrics.facts import NO_FILTERS, Facts, Filters, month_text, months_between
 from pipelines.metrics.spend import SpendResult, exclusion_text, invoice_lines_sql
 
+SCENARIO_KEYS = ("timezone", "recurrence_days", "include_parts", "exclude_spend")  # and the
+# spend result's source and window, which only the facts' settings move
 BLOCK, WARN = "block", "warn"
 CAPPED_ROWS = (1_000, 2_000, 5_000, 10_000, 50_000, 100_000)
 # Where each check is explained: "spend", "downtime", "time_to_resolve" or "data".

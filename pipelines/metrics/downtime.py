@@ -28,6 +28,7 @@ import polars as pl
 from pipelines.metrics.facts import Facts, Filters, using
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS = ("timezone", "recurrence_days")  # beyond the facts'
 _TOTALS = ("incidents", "hours", "open_outages", "recurring_incidents", "recurring_hours")
 
 

@@ -39,6 +39,7 @@ from pipelines import store
 from pipelines.errors import SettingError
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS = ("timezone", "outage_priorities", "users_affected_default")  # read by `prepared`
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 

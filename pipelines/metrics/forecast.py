@@ -76,6 +76,7 @@ from pipelines.metrics.facts import month_text
 from pipelines.metrics.spend import SpendResult
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS = ("per_user", "users", "onboarding_fee", "managed_reduction")  # and the spend's
 SEED = 20261203
 PATHS = 2000
 HORIZON = 12

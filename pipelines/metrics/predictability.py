@@ -35,6 +35,7 @@ from pipelines.metrics.facts import Facts, Filters, month_text
 from pipelines.metrics.spend import SpendResult, spend
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS: tuple[str, ...] = ()  # none but those of the spend result it is given
 _CTX = decimal.Context(prec=28)
 _MONEY = pl.Decimal(38, 4)
 _MONTHLY_SCHEMA = pl.Schema({

@@ -56,6 +56,7 @@ __all__ = [
     "title_groups", "title_keys",
 ]
 
+SCENARIO_KEYS = ("timezone", "hourly_rate", "outage_priorities", "devices")  # problems, assets
 MIN_TICKETS = 3
 TOP = 20
 

@@ -37,6 +37,8 @@ from pipelines.metrics.facts import Facts, Filters, month_date, using
 from pipelines.metrics.spend import spend
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS = ("per_user", "users", "cost_per_user_hour", "managed_reduction",
+                 "recurrence_days")  # the levers, and the spend's
 DOWNTIME_COST_IF_OFF = 50.0
 
 

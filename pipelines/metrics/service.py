@@ -40,6 +40,8 @@ from pipelines import business_time as bt
 from pipelines.metrics.facts import Facts, Filters, using
 from pipelines.scenario import PRIORITIES, Scenario
 
+SCENARIO_KEYS = ("timezone", "business_hours", "holidays", "sla_respond_hours",
+                 "sla_resolve_hours")  # beyond the facts'
 _STATS = ("count", "mean_hours", "median_hours", "p90_hours")
 _NO_STATS: dict[str, Any] = {"count": 0, "mean_hours": None, "median_hours": None,
                              "p90_hours": None}

@@ -40,6 +40,9 @@ import polars as pl
 from pipelines.metrics.facts import NO_FILTERS, Facts, Filters, month_text, using
 from pipelines.scenario import Scenario
 
+SCENARIO_KEYS = ("per_user", "users", "per_device", "devices", "flat_monthly", "onboarding_fee",
+                 "hourly_rate", "cost_per_user_hour", "managed_reduction", "include_parts",
+                 "exclude_spend")  # beyond the facts'
 ZERO = Decimal(0)
 _MONEY = pl.Decimal(38, 4)
 _MONTHLY_SCHEMA = pl.Schema({

@@ -31,12 +31,13 @@ from pipelines import present
 from pipelines.metrics import checks as evidence
 from pipelines.metrics import forecast as outlook
 from pipelines.metrics import problems
-from pipelines.metrics.downtime import DowntimeResult, downtime
-from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
-from pipelines.metrics.predictability import predictability_json, predictability_of
-from pipelines.metrics.service import service_json, service_levels
-from pipelines.metrics.spend import SpendResult, spend, spend_currency
-from pipelines.metrics.ttr import TTRResult, time_to_resolve
+from pipelines.metrics.downtime import DowntimeResult
+from pipelines.metrics.facts import Filters, month_text
+from pipelines.metrics.figures import Figures, compute
+from pipelines.metrics.predictability import predictability_json
+from pipelines.metrics.service import service_json
+from pipelines.metrics.spend import SpendResult
+from pipelines.metrics.ttr import TTRResult
 from pipelines.scenario import Scenario
 
 CENT = Decimal("0.01")
@@ -79,41 +80,46 @@ def metrics_json(
     filters: Filters | None = None,
 ) -> dict[str, Any]:
     """Every figure of METRICS.md section 7, from one set of per-incident facts."""
-    filters = filters or Filters()
-    currency = spend_currency(con, filters)
-    with prepared(con, scenario, filters) as f:
-        counts = incident_counts(con, scenario, filters, facts=f)
-        ttr = time_to_resolve(con, scenario, filters, facts=f, by_category=False)
-        down = downtime(con, scenario, filters, facts=f)
-        cost = spend(con, scenario, filters, facts=f)
-        service = service_json(service_levels(con, scenario, filters, facts=f))
-        recurring = problems.problems(con, scenario, filters, facts=f, with_tickets=False)
-        costly_assets = problems.assets(con, scenario, filters, facts=f)
-        fired = evidence.evidence_checks(
-            con, f, cost, counts, evidence.Context(workspace_name, currency, filters))
-        window = (
-            {"start": month_text(f.start), "end": month_text(f.end)}
-            if f is not None
-            else {"start": None, "end": None}
-        )
-    return {
-        "workspace": workspace_name,
-        "window": window,
-        "scenario": scenario.to_dict(),
-        "incidents": counts,
-        "ttr": ttr_json(ttr),
-        "downtime": downtime_json(down),
-        "spend": spend_json(cost, currency),
-        "checks": [c.to_dict() for c in fired],
-        "verdict_state": evidence.verdict_state(fired, cost),
-        "predictability": predictability_json(predictability_of(cost)),
-        **service,  # response, ttr_business, sla (section 10)
-        "problems": problems.problems_json(recurring),
-        "assets": problems.assets_json(costly_assets),
-        "forecast": outlook.forecast_json(outlook.forecast(cost, scenario)),
-        "confidence": outlook.confidence_json(outlook.confidence(cost, scenario)),
-        "verdict": verdict(cost, fired, currency),
+    return figures_json(compute(con, workspace_name, scenario, filters))
+
+
+def figures_json(fig: Figures) -> dict[str, Any]:
+    """The METRICS.md section 7 object of computed figures (money to cents, hours to 2
+    decimals). Figures of only some families give only their keys (the dashboard's pages)."""
+    f = fig.window
+    out: dict[str, Any] = {
+        "workspace": fig.workspace,
+        "window": ({"start": month_text(f[0]), "end": month_text(f[1])} if f is not None
+                   else {"start": None, "end": None}),
+        "scenario": fig.scenario.to_dict(),
     }
+    if fig.incidents is not None:
+        out["incidents"] = fig.incidents
+    if fig.ttr is not None:
+        out["ttr"] = ttr_json(fig.ttr)
+    if fig.downtime is not None:
+        out["downtime"] = downtime_json(fig.downtime)
+    if fig.spend is not None:
+        out["spend"] = spend_json(fig.spend, fig.currency)
+    if fig.checks is not None:
+        out["checks"] = [c.to_dict() for c in fig.checks]
+        if fig.spend is not None:
+            out["verdict_state"] = evidence.verdict_state(list(fig.checks), fig.spend)
+    if fig.predictability is not None:
+        out["predictability"] = predictability_json(fig.predictability)
+    if fig.service is not None:
+        out.update(service_json(fig.service))  # response, ttr_business, sla (section 10)
+    if fig.problems is not None:
+        out["problems"] = problems.problems_json(fig.problems)
+    if fig.assets is not None:
+        out["assets"] = problems.assets_json(fig.assets)
+    if fig.forecast is not None:
+        out["forecast"] = outlook.forecast_json(fig.forecast)
+    if fig.confidence is not None:
+        out["confidence"] = outlook.confidence_json(fig.confidence)
+    if fig.spend is not None and fig.checks is not None:
+        out["verdict"] = verdict(fig.spend, list(fig.checks), fig.currency)
+    return out
 
 
 def ttr_json(ttr: TTRResult) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import polars as pl
 from pipelines.metrics.facts import Facts, Filters, using
 from pipelines.scenario import PRIORITIES, Scenario
 
+SCENARIO_KEYS: tuple[str, ...] = ()  # none beyond the facts' (facts.SCENARIO_KEYS)
 STAT_COLUMNS = ("count", "mean_hours", "median_hours", "p90_hours")
 _STATS_SCHEMA = {
     "count": pl.Int64, "mean_hours": pl.Float64, "median_hours": pl.Float64,
