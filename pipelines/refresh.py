@@ -259,7 +259,7 @@ def _refresh(
     return result
 
 
-Pending = list[tuple[Path, str, ingest.Prepared, datetime]]
+Pending = list[tuple[Path, str, ingest.TypedExport, datetime]]
 
 
 def _prepare_new(files: list[Path], known: dict[str, int], name: str,
@@ -312,7 +312,7 @@ def _write_reports(collected: report.ReportData, paths: list[Path],
             break
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, path: Path, sha: str, prepared: ingest.Prepared,
+def _load_one(con: duckdb.DuckDBPyConnection, path: Path, sha: str, prepared: ingest.TypedExport,
               started: datetime, record: Callable[[FileOutcome], None]) -> None:
     # The loader's own load-or-unchanged: a file loaded meanwhile by another process is
     # "unchanged" (its message names the earlier load).

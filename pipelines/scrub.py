@@ -57,7 +57,7 @@ from pipelines import store
 from pipelines.reading import ROW
 
 if TYPE_CHECKING:
-    from pipelines.ingest import Prepared
+    from pipelines.ingest import TypedExport
 
 SETTING = "scrub_personal_data"
 SECRET = "scrub_secret"
@@ -204,7 +204,7 @@ def personal_headers(headers: Iterable[str]) -> list[str]:
     return out
 
 
-def scrub_prepared(key: bytes, prepared: Prepared) -> tuple[pl.DataFrame, pl.DataFrame]:
+def scrub_prepared(key: bytes, prepared: TypedExport) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The prepared file's rows and rejects with personal data replaced by tokens."""
     raw = prepared.raw
     personal = [h for h in personal_headers(raw.headers) if h in raw.frame.columns]
@@ -222,7 +222,7 @@ def scrub_prepared(key: bytes, prepared: Prepared) -> tuple[pl.DataFrame, pl.Dat
     return rows, rejects
 
 
-def _scrub_rejects(scrub: Scrubber, prepared: Prepared, personal: list[str]) -> pl.DataFrame:
+def _scrub_rejects(scrub: Scrubber, prepared: TypedExport, personal: list[str]) -> pl.DataFrame:
     """Rejected rows rebuilt from their scrubbed cells (ragged lines: scrubbed as text)."""
     rejects = prepared.rejects
     if rejects.height == 0:
@@ -246,7 +246,7 @@ def _scrub_rejects(scrub: Scrubber, prepared: Prepared, personal: list[str]) -> 
 
 
 def for_load(con: duckdb.DuckDBPyConnection,
-             prepared: Prepared) -> tuple[pl.DataFrame, pl.DataFrame]:
+             prepared: TypedExport) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows and rejects a load writes: scrubbed when the workspace asks for it.
 
     Called by `ingest.load_prepared` just before the write.

@@ -394,62 +394,62 @@ def write_load(
 
     `rows` has the canonical columns of `summary.kind`; `rejects` has row_number, reason, raw.
     Tickets replace the stored ticket with the same (client, ticket_id); invoices replace
-    every stored line of the same invoice_id. On any error nothing is kept.
+    every stored line of the same invoice_id. On any error nothing is kept (`atomic`); a
+    process killed before the COMMIT leaves nothing either (DuckDB replays only committed
+    transactions from its log).
     """
     # Order is never relied on (every read sorts); without it DuckDB writes in parallel
     # and compresses straight to the file instead of checkpointing the WAL afterwards.
     con.execute("SET preserve_insertion_order = false")
-    con.execute("BEGIN TRANSACTION")
     try:
-        load_id = int(scalar(con, "SELECT nextval('load_ids')"))
-        if isinstance(rows, Staged):
-            _stage_parts(con, rows)
-            inserted, updated = _replace_incidents(con, load_id)
-            if rows.months_tz != _months_timezone(con):
-                con.execute(SET_MONTHS_SQL + " WHERE load_id = $id",
-                            {"tz": _months_timezone(con), "id": load_id})
-            con.execute("DROP VIEW staging")
-            con.execute("DROP VIEW staged_parts")
-        elif summary.kind == "incidents":
-            missing = [c for c in NAIVE_COLUMNS if c not in rows.columns]
-            if missing:  # rows that kept no wall times keep their instants on a zone change
-                rows = rows.with_columns(pl.lit(None, pl.Datetime("us")).alias(c)
-                                         for c in missing)
-            rows = with_derived(rows, _months_timezone(con))
-        if not isinstance(rows, Staged):
-            # String views pass to DuckDB without a copy.
-            con.register("staging", rows.to_arrow(compat_level=pl.CompatLevel.newest()))
-            if summary.kind == "incidents":
-                inserted, updated = _replace_incidents(con, load_id)
-            else:
-                inserted, updated = _replace_invoices(con, load_id)
-            con.unregister("staging")
-        if rejects.height:
-            reject_rows = rejects.select("row_number", "reason", "raw").to_arrow()
-            con.register("reject_rows", reject_rows)
+        with atomic(con):
+            load_id = int(scalar(con, "SELECT nextval('load_ids')"))
+            inserted, updated = _write_rows(con, summary.kind, rows, load_id)
+            if rejects.height:
+                con.register("reject_rows", rejects.select("row_number", "reason", "raw")
+                             .to_arrow())
+                con.execute("INSERT INTO rejects SELECT ?, row_number, reason, raw"
+                            " FROM reject_rows", [load_id])
+                con.unregister("reject_rows")
+            summary.inserted, summary.updated, summary.load_id = inserted, updated, load_id
+            summary.status = "loaded_with_rejects" if summary.rows_rejected else "loaded"
             con.execute(
-                "INSERT INTO rejects SELECT ?, row_number, reason, raw FROM reject_rows", [load_id]
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [load_id, summary.file, sha256, summary.kind, summary.format, summary.rows_read,
+                 summary.rows_loaded, summary.rows_rejected, inserted, updated,
+                 summary.warnings, started_at, datetime.now(UTC), summary.status,
+                 summary.message or None],
             )
-            con.unregister("reject_rows")
-        summary.inserted, summary.updated, summary.load_id = inserted, updated, load_id
-        summary.status = "loaded_with_rejects" if summary.rows_rejected else "loaded"
-        con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id, summary.file, sha256, summary.kind, summary.format, summary.rows_read,
-                summary.rows_loaded, summary.rows_rejected, inserted, updated, summary.warnings,
-                started_at, datetime.now(UTC), summary.status, summary.message or None,
-            ],
-        )
-        _before_commit(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            _before_commit(con)
     finally:
         if isinstance(rows, Staged):
             con.execute("RESET memory_limit")
     return summary
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, kind: str, rows: pl.DataFrame | Staged,
+                load_id: int) -> tuple[int, int]:
+    """The load's tickets or invoice lines into their table: (inserted, updated)."""
+    if isinstance(rows, Staged):
+        _stage_parts(con, rows)
+        inserted, updated = _replace_incidents(con, load_id)
+        if rows.months_tz != _months_timezone(con):
+            con.execute(SET_MONTHS_SQL + " WHERE load_id = $id",
+                        {"tz": _months_timezone(con), "id": load_id})
+        con.execute("DROP VIEW staging")
+        con.execute("DROP VIEW staged_parts")
+        return inserted, updated
+    if kind == "incidents":
+        missing = [c for c in NAIVE_COLUMNS if c not in rows.columns]
+        if missing:  # rows that kept no wall times keep their instants on a zone change
+            rows = rows.with_columns(pl.lit(None, pl.Datetime("us")).alias(c) for c in missing)
+        rows = with_derived(rows, _months_timezone(con))
+    # String views pass to DuckDB without a copy.
+    con.register("staging", rows.to_arrow(compat_level=pl.CompatLevel.newest()))
+    replace = _replace_incidents if kind == "incidents" else _replace_invoices
+    counts = replace(con, load_id)
+    con.unregister("staging")  # not after an error: the aborted transaction refuses it
+    return counts
 
 
 def with_derived(rows: pl.DataFrame, tz: str) -> pl.DataFrame:

@@ -28,8 +28,8 @@ from pipelines import workspace as workspaces
 from pipelines.errors import BreakevenError, message_for
 from pipelines.formats import FIELDS, REQUIRED, detect
 from pipelines.ingest import (
-    Prepared,
     Progress,
+    TypedExport,
     load_context,
     load_unless_loaded,
     prepare,
@@ -125,7 +125,7 @@ def required_fields(kind: str) -> tuple[str, ...]:
 
 def _prepare(path: Path, name: str, workspace: str, con: duckdb.DuckDBPyConnection,
              kind: str | None, user_map: dict[str, str] | None, date_order: str | None,
-             progress: Progress | None = None) -> Prepared:
+             progress: Progress | None = None) -> TypedExport:
     # The bytes are passed in: `Path(name)` only carries the user's file name into messages.
     return prepare(Path(name), workspace, kind=kind, user_map=user_map or None,
                    date_order=date_order, display_name=name, data=path.read_bytes(),

@@ -5,8 +5,8 @@ the CLI's `inspect` and the dashboard's preview show exactly what a load would d
 
 Modules: fields.py (the field reader: cleaning, skip rules, dates, numbers, reasons),
 incidents.py / invoices.py (each kind's rows), keys.py (content keys and small helpers),
-prepare.py (one file -> Prepared), stream.py (a large CSV in batches, staged on disk),
-load.py (Prepared -> a load; ingest_file).
+prepare.py (one file -> TypedExport), stream.py (a large CSV in batches, staged on disk),
+load.py (TypedExport -> a load; ingest_file).
 """
 
 from pipelines.ingest.load import (
@@ -20,8 +20,8 @@ from pipelines.ingest.load import (
     save_mapping,
     sha256_of,
 )
-from pipelines.ingest.prepare import Prepared, Progress, prepare
+from pipelines.ingest.prepare import Progress, TypedExport, prepare
 
-__all__ = ["DATE_ORDER_PREFIX", "MAPPING_PREFIX", "Prepared", "Progress", "ingest_file",
+__all__ = ["DATE_ORDER_PREFIX", "MAPPING_PREFIX", "Progress", "TypedExport", "ingest_file",
            "load_context", "load_prepared", "load_unless_loaded", "prepare", "save_date_order",
            "save_mapping", "sha256_of"]

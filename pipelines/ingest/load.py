@@ -22,7 +22,7 @@ import polars as pl
 from pipelines import scrub, store
 from pipelines.errors import InputError, SettingError
 from pipelines.formats import Detection, header_fingerprint
-from pipelines.ingest.prepare import Prepared, Progress, _latest_per_ticket, prepare
+from pipelines.ingest.prepare import Progress, TypedExport, _latest_per_ticket, prepare
 from pipelines.invoice_kinds import load_keywords
 from pipelines.reading import ROW
 from pipelines.workspace import connect, workspace_path
@@ -89,7 +89,7 @@ def ingest_file(
         prepared.close()
 
 
-def _first_load(target: Path, prepared: Prepared, sha: str, started: datetime,
+def _first_load(target: Path, prepared: TypedExport, sha: str, started: datetime,
                 user_map: dict[str, str] | None, report: Progress) -> store.LoadSummary:
     """Create a workspace with its first load: written to a hidden file beside it, which
     becomes `target` only once the load has committed and the file is closed.
@@ -150,7 +150,7 @@ def _drop_stale_partials(target: Path) -> None:
 
 def load_unless_loaded(
     con: duckdb.DuckDBPyConnection,
-    prepared: Prepared,
+    prepared: TypedExport,
     sha: str,
     started: datetime,
     user_map: dict[str, str] | None = None,
@@ -198,7 +198,7 @@ def load_context(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def load_prepared(
     con: duckdb.DuckDBPyConnection,
-    prepared: Prepared,
+    prepared: TypedExport,
     sha: str,
     started: datetime,
     user_map: dict[str, str] | None = None,
@@ -223,7 +223,7 @@ def load_prepared(
     return summary
 
 
-def save_date_order(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
+def save_date_order(con: duckdb.DuckDBPyConnection, prepared: TypedExport) -> None:
     """Remember the date order a loaded file showed (or was given) for its exact header.
 
     The next export with the same header whose dates are all ambiguous (no day above 12)
@@ -248,7 +248,7 @@ def save_mapping(con: duckdb.DuckDBPyConnection, headers: list[str], detection: 
 
 
 
-def materialised(prepared: Prepared) -> Prepared:
+def materialised(prepared: TypedExport) -> TypedExport:
     """A staged file's rows read back into memory (for a workspace that scrubs them)."""
     if prepared.staged is None:
         return prepared

@@ -27,7 +27,7 @@ Progress = Callable[[float, str], None]
 
 
 @dataclass
-class Prepared:
+class TypedExport:
     """A file read, recognised and typed, ready to load."""
 
     file_name: str
@@ -79,7 +79,7 @@ def prepare(
     date_orders: dict[str, Any] | None = None,
     sheet: str | None = None,
     now: datetime | None = None,
-) -> Prepared:
+) -> TypedExport:
     """Read, recognise and type one export without touching the store.
 
     `data_dir` is where the user's own format profiles are looked for (default: the
@@ -114,7 +114,7 @@ def prepare(
         rows = rows.drop(ROW, "__updated")
     else:
         rows = rows.drop(ROW)
-    return Prepared(
+    return TypedExport(
         name, raw, detection, reader.order, reader.decimal_comma, rows, rejects,
         rows_read=raw.frame.height + len(raw.rejects), warnings=reader.warnings, notes=notes,
     )

@@ -32,7 +32,7 @@ from pipelines.errors import InputError
 from pipelines.ingest.fields import date_headers, number_headers
 from pipelines.ingest.prepare import (
     FileContext,
-    Prepared,
+    TypedExport,
     file_notes,
     read_rows,
     reject_rows,
@@ -45,7 +45,7 @@ BATCH_ROWS = 250_000
 DATE_KEY_CHARS = 11  # the date part YEAR_LAST looks at, and the character after it
 
 
-def prepare_streamed(path: Path, context: FileContext) -> Prepared | None:
+def prepare_streamed(path: Path, context: FileContext) -> TypedExport | None:
     """The file prepared batch by batch, or None when it is not one to stream."""
     try:
         if path.stat().st_size < STREAM_BYTES:
@@ -114,7 +114,7 @@ def _values_at(lf: pl.LazyFrame, column: str, rows: pl.Series) -> pl.Series:
 
 
 def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detection: Any,
-                     spill: tempfile.TemporaryDirectory[str]) -> Prepared:
+                     spill: tempfile.TemporaryDirectory[str]) -> TypedExport:
     lf = _scan(path, sample)
     order, decimal_comma = _first_pass(lf, context, sample, detection)
     rejects: list[pl.DataFrame] = []
@@ -157,7 +157,7 @@ def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detecti
     notes = file_notes(notes, warnings)
     if kept > distinct:
         notes.append(superseded_note(kept - distinct))
-    return Prepared(
+    return TypedExport(
         context.name, RawTable(empty_raw, sample.headers, "utf-8", sample.delimiter,
                                sample.header_row),
         detection, order, decimal_comma, preview, pl.concat(rejects).sort("row_number"),
