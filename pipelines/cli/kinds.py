@@ -1,4 +1,4 @@
-"""`breakeven kinds`: the keywords that give invoice lines their kind, and the user's own."""
+"""`breakeven kinds`: the keywords that give invoice lines their line kind, and the user's own."""
 
 from __future__ import annotations
 
@@ -8,22 +8,29 @@ import json
 from pipelines import workspace
 from pipelines.cli import options
 from pipelines.errors import SettingError
-from pipelines.invoice_kinds import DEFAULT_KEYWORDS, KINDS, add_keywords, load_keywords, reclassify
+from pipelines.line_kinds import (
+    DEFAULT_KEYWORDS,
+    LINE_KINDS,
+    MATCH_ORDER,
+    add_keywords,
+    load_keywords,
+    reclassify,
+)
 
 
 def parse_additions(items: list[str]) -> dict[str, list[str]]:
-    """`KIND=word,word` items as {kind: [words]}; refuse an unknown kind or no words."""
+    """`KIND=word,word` items as {line kind: [words]}; refuse an unknown kind or no words."""
     out: dict[str, list[str]] = {}
     for item in items:
-        kind, sep, words = item.partition("=")
-        kind = kind.strip().lower()
-        if not sep or kind not in KINDS:
+        line_kind, sep, words = item.partition("=")
+        line_kind = line_kind.strip().lower()
+        if not sep or line_kind not in LINE_KINDS:
             raise SettingError(f"--add {item!r}: write it as KIND=word,word with KIND one of "
-                               + ", ".join(KINDS) + ", e.g. --add contract='per seat,m365'")
+                               + ", ".join(LINE_KINDS) + ", e.g. --add contract='per seat,m365'")
         found = [w.strip() for w in words.split(",") if w.strip()]
         if not found:
             raise SettingError(f"--add {item!r}: no words after '='")
-        out.setdefault(kind, []).extend(found)
+        out.setdefault(line_kind, []).extend(found)
     return out
 
 
@@ -33,8 +40,8 @@ def cmd_kinds(args: argparse.Namespace) -> int:
     changed = None
     if additions or args.reclassify:
         with workspace.connect(args.workspace, args.data_dir) as con:
-            for kind, words in additions.items():
-                add_keywords(con, kind, words)
+            for line_kind, words in additions.items():
+                add_keywords(con, line_kind, words)
             if args.reclassify:
                 changed = reclassify(con)
             own = load_keywords(con)
@@ -50,10 +57,10 @@ def cmd_kinds(args: argparse.Namespace) -> int:
     print("Invoice line kinds: a type column's words, else the description's; the first kind"
           " matched wins (contract, parts, labour, other), the workspace's words before the"
           " defaults.")
-    for kind in ("contract", "parts", "labour", "other"):
-        print(f"\n{kind}")
-        print("  workspace: " + (", ".join(own.get(kind, [])) or "(none)"))
-        print("  default:   " + ", ".join(DEFAULT_KEYWORDS[kind]))
+    for line_kind in MATCH_ORDER:
+        print(f"\n{line_kind}")
+        print("  workspace: " + (", ".join(own.get(line_kind, [])) or "(none)"))
+        print("  default:   " + ", ".join(DEFAULT_KEYWORDS[line_kind]))
     if changed is not None:
         print(f"\n{changed:,} stored invoice lines changed kind")
     elif additions:
@@ -70,5 +77,5 @@ def kinds_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reclassify", action="store_true",
                    help="apply the workspace's own words to the descriptions of lines already"
                         " loaded (lines with none of them keep their kind)")
-    p.add_argument("--json", action="store_true", help="print the keyword lists as JSON")
+    options.add_json(p, "print the keyword lists as JSON")
 

@@ -9,7 +9,7 @@ import polars as pl
 from pipelines import parse, store
 from pipelines.ingest.fields import Reader
 from pipelines.ingest.keys import content_keys, currency_from_header, unreadable
-from pipelines.invoice_kinds import classify_kinds
+from pipelines.line_kinds import classify_kinds
 from pipelines.reading import ROW
 
 

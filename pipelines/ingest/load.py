@@ -23,7 +23,7 @@ from pipelines import scrub, store
 from pipelines.errors import InputError, SettingError
 from pipelines.formats import Detection, header_fingerprint
 from pipelines.ingest.prepare import Progress, TypedExport, _latest_per_ticket, prepare
-from pipelines.invoice_kinds import load_keywords
+from pipelines.line_kinds import load_keywords
 from pipelines.reading import ROW
 from pipelines.workspace import connect, workspace_path
 from pipelines.workspace import exists as workspace_exists

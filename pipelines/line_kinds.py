@@ -1,7 +1,11 @@
-"""Invoice line kinds (`labour`, `parts`, `contract`, `other`): from a type column, else keywords.
+"""Line kinds: what an invoice line paid for (`labour`, `parts`, `contract`, `other`), from
+its type column, else keywords in its description.
 
-The keyword lists are defaults a workspace can extend (setting `kind_keywords`); the first
-kind whose keyword appears in the text wins, in the order contract, parts, labour.
+Not the kind of a file (incidents or invoices, `Detection.kind`): see the glossary in
+docs/architecture.md. The line kind is stored in `invoice_lines.kind` and shown by
+`breakeven kinds`. The keyword lists are defaults a workspace can extend (setting
+`kind_keywords`); the first line kind whose keyword appears in the text wins, in the order
+contract, parts, labour, other (`MATCH_ORDER`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import polars as pl
 
 from pipelines import store
 
-KINDS = ("labour", "parts", "contract", "other")
+LINE_KINDS = ("labour", "parts", "contract", "other")
+MATCH_ORDER = ("contract", "parts", "labour", "other")  # the first that matches wins
 DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "contract": ["contract", "managed service", "managed services", "retainer", "subscription",
                  "monthly fee", "agreement", "per user", "per device", "licence", "license",
@@ -33,14 +38,15 @@ SETTING = "kind_keywords"
 
 
 def load_keywords(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """The workspace's extra keywords per kind (added before the defaults)."""
+    """The workspace's extra keywords per line kind (matched before the defaults)."""
     return store.get_setting(con, SETTING, {}) or {}
 
 
-def add_keywords(con: duckdb.DuckDBPyConnection, kind: str, words: list[str]) -> None:
-    """Teach the workspace more keywords for `kind`."""
+def add_keywords(con: duckdb.DuckDBPyConnection, line_kind: str, words: list[str]) -> None:
+    """Teach the workspace more keywords for `line_kind`."""
     current = load_keywords(con)
-    current[kind] = sorted(set(current.get(kind, [])) | {w.strip().lower() for w in words if w})
+    current[line_kind] = sorted(set(current.get(line_kind, []))
+                                | {w.strip().lower() for w in words if w})
     store.set_setting(con, SETTING, current)
 
 
@@ -55,16 +61,16 @@ def _classify(text: pl.Series, keywords: dict[str, list[str]],
     expr: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
     # The workspace's own words first, so they can override a default.
     for table in (keywords, DEFAULT_KEYWORDS) if defaults else (keywords,):
-        for kind in ("contract", "parts", "labour", "other"):
-            words = table.get(kind, [])
+        for line_kind in MATCH_ORDER:
+            words = table.get(line_kind, [])
             if words:
-                expr = expr.when(low.str.contains(_pattern(words))).then(pl.lit(kind))
+                expr = expr.when(low.str.contains(_pattern(words))).then(pl.lit(line_kind))
     return pl.select(expr.otherwise(None)).to_series()
 
 
 def classify_kinds(type_text: pl.Series, description: pl.Series,
                    keywords: dict[str, list[str]]) -> pl.Series:
-    """Each line's kind: its type column's words, else its description's, else `other`."""
+    """Each line's line kind: its type column's words, else its description's, else `other`."""
     by_type = _classify(type_text, keywords)
     by_description = _classify(description, keywords)
     return pl.select(pl.coalesce(by_type, by_description, pl.lit("other"))).to_series().alias(
