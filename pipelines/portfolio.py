@@ -45,7 +45,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import __version__, errors, present, scrub, workspace
+from pipelines import __version__, errors, portfolio_row, present, scrub, store, workspace
 from pipelines.metrics.facts import Filters, incident_counts, month_text, prepared
 from pipelines.metrics.spend import SpendResult, spend
 from pipelines.metrics.summary import hours, money
@@ -68,6 +68,8 @@ ALIAS = "portfolio_ws"
 # figures only (no ticket text); a workspace deleted drops out at the next write.
 CACHE_FILE = ".portfolio-cache.json"
 WORKERS = 2
+# Workspaces attached at once and read by one statement (portfolio_row.batch_figures).
+BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -146,49 +148,61 @@ def _evidence_checks(con: duckdb.DuckDBPyConnection, name: str, f: Any, cost: Sp
 
 
 def _settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    """The stored scenario and scrub setting in one query; None when there are no tables."""
+    """The stored scenario, scrub setting and months' zone in one query; None when there
+    are no tables."""
     try:
-        rows = con.execute("SELECT key, value FROM settings WHERE key IN (?, ?)",
-                           [SCENARIO_KEY, scrub.SETTING]).fetchall()
+        rows = con.execute("SELECT key, value FROM settings WHERE key IN (?, ?, ?)",
+                           [SCENARIO_KEY, scrub.SETTING, store.MONTHS_TIMEZONE]).fetchall()
     except duckdb.CatalogException:
         return None
     return {k: json.loads(v) for k, v in rows}
 
 
-def light_row(con: duckdb.DuckDBPyConnection, name: str,
-              scenario: Scenario | None = None) -> dict[str, Any]:
-    """The portfolio figures of the workspace `con` reads, by the lighter path.
-
-    The same numbers as `row_from_metrics(metrics_json(...))`, from the same functions.
-    """
-    scenario = scenario or load_scenario(con)
+def full_figures(con: duckdb.DuckDBPyConnection, name: str,
+                 scenario: Scenario) -> portfolio_row.RowFigures:
+    """The row's figures from the metric functions themselves (`prepared`, `spend`, the
+    checks), as `metrics_json` computes them: the path for any workspace."""
     with prepared(con, scenario, Filters()) as f:
         counts = incident_counts(con, scenario, facts=f)
         cost: SpendResult = spend(con, scenario, facts=f)
-        window: tuple[str | None, str | None] = (None, None)
         down = 0.0
         if f is not None:
             down = f.rows(f"SELECT coalesce(fsum(hours), 0) FROM ({f.downtime})")[0][0]
-            window = (month_text(f.start), month_text(f.end))
-        months = cost.monthly.height
         checks = _evidence_checks(con, name, f, cost, counts)
+        window = None if f is None else (f.start, f.end)
     if checks is None:
-        checks = _basic_checks(cost.source if months else None, months)
-    blocks = [c for c in checks if c.get("level") == "block"]
-    total = cost.totals["breakfix_total"]
+        checks = _basic_checks(cost.source if cost.monthly.height else None,
+                               cost.monthly.height)
+    return portfolio_row.RowFigures(window, int(counts["total"]), down,
+                                    portfolio_row.SpendFigures.of(cost), checks)
+
+
+def light_row(con: duckdb.DuckDBPyConnection, name: str,
+              scenario: Scenario | None = None) -> dict[str, Any]:
+    """The portfolio figures of the workspace `con` reads, from the metric functions: the
+    same numbers as `row_from_metrics(metrics_json(...))`."""
+    return _figures_row(full_figures(con, name, scenario or load_scenario(con)))
+
+
+def _figures_row(fig: portfolio_row.RowFigures) -> dict[str, Any]:
+    """The row's figure columns from either path's figures, rounded as the JSON rounds."""
+    cost = fig.cost
+    months = cost.months
+    blocks = [c for c in fig.checks if c.get("level") == "block"]
+    window = fig.window
     return {
-        "window_start": window[0],
-        "window_end": window[1],
-        "tickets": int(counts["total"]),
-        "breakfix_per_year": _per_year(money(total), months),
-        "downtime_hours": hours(down),
+        "window_start": None if window is None else month_text(window[0]),
+        "window_end": None if window is None else month_text(window[1]),
+        "tickets": fig.tickets,
+        "breakfix_per_year": _per_year(money(cost.breakfix_total), months),
+        "downtime_hours": hours(fig.downtime_hours),
         "verdict_state": _state_from(cost.run_rate_crossover, cost.cumulative_crossover,
                                      blocks),
         "run_rate_crossover": cost.run_rate_crossover,
         "cumulative_crossover": cost.cumulative_crossover,
         "break_even_price_per_user": money(cost.break_even_price_per_user),
         "monthly_fee": money(cost.monthly_fee),
-        "checks": _check_ids(checks),
+        "checks": _check_ids(fig.checks),
     }
 
 
@@ -203,10 +217,11 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_one(mem: duckdb.DuckDBPyConnection, name: str, path: Path) -> dict[str, Any]:
-    """The portfolio row of the workspace file `path`, attached READ_ONLY to `mem`."""
+def _attach(mem: duckdb.DuckDBPyConnection, name: str, path: Path,
+            alias: str) -> dict[str, Any] | None:
+    """Attach `path` READ_ONLY as `alias`; None, or the row saying why it cannot be read."""
     try:
-        mem.execute(f"ATTACH {_sql_text(str(path))} AS {ALIAS} (READ_ONLY)")
+        mem.execute(f"ATTACH {_sql_text(str(path))} AS {alias} (READ_ONLY)")
     except duckdb.Error as exc:
         if errors.is_lock_conflict(exc):
             return _blank(name, "busy", f"workspace {name!r} is being written by another"
@@ -215,16 +230,111 @@ def read_one(mem: duckdb.DuckDBPyConnection, name: str, path: Path) -> dict[str,
         if errors.is_damaged_file(exc) or isinstance(exc, duckdb.IOException):
             return _blank(name, "damaged", str(errors.damaged(name, path, exc)))
         return _blank(name, "error", str(exc).splitlines()[0])
+    return None
+
+
+def read_one(mem: duckdb.DuckDBPyConnection, name: str, path: Path) -> dict[str, Any]:
+    """The portfolio row of the workspace file `path`, attached READ_ONLY to `mem`."""
+    return read_batch(mem, [(name, path)])[0]
+
+
+def read_batch(mem: duckdb.DuckDBPyConnection,
+               items: list[tuple[str, Path]]) -> list[dict[str, Any]]:
+    """The rows of the workspace files `items` (name, path), in order: each is attached
+    READ_ONLY to `mem` for the time of one lean statement over all of them
+    (`portfolio_row.batch_figures`); a workspace it does not apply to takes the full path."""
+    rows: dict[int, dict[str, Any]] = {}
+    attached: list[tuple[int, str, str]] = []
+    for i, (name, path) in enumerate(items):
+        alias = f"{ALIAS}{len(attached)}"
+        refused = _attach(mem, name, path, alias)
+        if refused:
+            rows[i] = refused
+        else:
+            attached.append((i, name, alias))
     try:
-        mem.execute(f"USE {ALIAS}")
+        try:
+            rows.update(_rows_of_attached(mem, attached))
+        except duckdb.Error:  # one unreadable file fails the batch: read each on its own
+            rows.update({i: _row_in(mem, name, alias) for i, name, alias in attached})
+    finally:
+        for _, _, alias in attached:
+            mem.execute(f"DETACH {alias}")
+    return [rows[i] for i in range(len(items))]
+
+
+def _rows_of_attached(mem: duckdb.DuckDBPyConnection,
+                      attached: list[tuple[int, str, str]]) -> dict[int, dict[str, Any]]:
+    if not attached:
+        return {}
+    columns: dict[str, set[tuple[str, str]]] = {a: set() for _, _, a in attached}
+    for db, table, column in mem.execute(
+            "SELECT database_name, table_name, column_name FROM duckdb_columns()"
+            " WHERE schema_name = 'main' AND list_contains($dbs, database_name)",
+            {"dbs": list(columns)}).fetchall():
+        columns[db].add((table, column))
+    readable = [a for a in columns if ("settings", "value") in columns[a]]
+    settings = _batch_settings(mem, readable)
+    out: dict[int, dict[str, Any]] = {}
+    lean: list[tuple[int, str, str, Scenario]] = []
+    for i, name, alias in attached:
+        if alias not in settings:
+            out[i] = {**_blank(name, "empty", "no tables yet: load a file into it")}
+            continue
+        try:
+            scenario = Scenario.from_dict(settings[alias].get(SCENARIO_KEY) or {})
+        except errors.BreakevenError as exc:
+            out[i] = _blank(name, "error", str(exc))
+            continue
+        if portfolio_row.lean_ready(columns[alias], scenario,
+                                    settings[alias].get(store.MONTHS_TIMEZONE)):
+            lean.append((i, name, alias, scenario))
+        else:
+            out[i] = _row_in(mem, name, alias)
+    figures = portfolio_row.batch_figures(mem, [(a, s) for _, _, a, s in lean])
+    for (i, name, alias, _), fig in zip(lean, figures, strict=True):
+        out[i] = (_row_in(mem, name, alias) if fig is None
+                  else _finished(_blank(name, "ok"), fig, settings[alias]))
+    return out
+
+
+def _batch_settings(mem: duckdb.DuckDBPyConnection,
+                    aliases: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored scenario, scrub setting and months' zone of each attached alias."""
+    if not aliases:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT {i} AS ws, key, value FROM {a}.settings"
+                             " WHERE list_contains($keys, key)" for i, a in enumerate(aliases))
+    out: dict[str, dict[str, Any]] = {a: {} for a in aliases}
+    for i, key, value in mem.execute(
+            sql, {"keys": [SCENARIO_KEY, scrub.SETTING, store.MONTHS_TIMEZONE]}).fetchall():
+        out[aliases[i]][key] = json.loads(value)
+    return out
+
+
+def _row_in(mem: duckdb.DuckDBPyConnection, name: str, alias: str) -> dict[str, Any]:
+    """The row of attached `alias` by the full path (`_row_of`)."""
+    mem.execute(f"USE {alias}")
+    try:
         return _row_of(mem, name)
     finally:
         mem.execute("USE memory")
-        mem.execute(f"DETACH {ALIAS}")
+
+
+def _finished(row: dict[str, Any], fig: portfolio_row.RowFigures,
+              settings: dict[str, Any]) -> dict[str, Any]:
+    """`row` with the figures, the scrub setting, and status 'empty' when there is no data."""
+    row.update(_figures_row(fig))
+    row["scrubbed"] = bool(settings.get(scrub.SETTING, False))
+    if not row["tickets"] and row["window_start"] is None:
+        row["status"] = "empty"
+        row["message"] = "no tickets or invoices yet: load an export"
+    return row
 
 
 def _row_of(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
-    """The row of the workspace `con` reads (attached and in USE, or its own connection)."""
+    """The row of the workspace `con` reads (attached and in USE, or its own connection),
+    by the full path."""
     row = _blank(name, "ok")
     try:
         settings = _settings(con)
@@ -232,8 +342,7 @@ def _row_of(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
             row.update(status="empty", message="no tables yet: load a file into it")
             return row
         scenario = Scenario.from_dict(settings.get(SCENARIO_KEY) or {})
-        row.update(light_row(con, name, scenario))
-        row["scrubbed"] = bool(settings.get(scrub.SETTING, False))
+        return _finished(row, full_figures(con, name, scenario), settings)
     except errors.BreakevenError as exc:
         return _blank(name, "error", str(exc))
     except duckdb.Error as exc:
@@ -241,10 +350,6 @@ def _row_of(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
             return _blank(name, "damaged", str(errors.damaged(name, Path(name), exc)))
         return _blank(name, "error", f"workspace {name!r} could not be read: "
                                      + str(exc).splitlines()[0])
-    if not row["tickets"] and row["window_start"] is None:
-        row["status"] = "empty"
-        row["message"] = "no tickets or invoices yet: load an export"
-    return row
 
 
 def portfolio(
@@ -292,23 +397,29 @@ def portfolio(
 
 
 def _read_many(todo: list[tuple[str, Path, list[int]]], workers: int) -> list[dict[str, Any]]:
-    """The rows of `todo`'s workspaces, read by up to `workers` threads, in order.
+    """The rows of `todo`'s workspaces, read in batches of `BATCH` by up to `workers`
+    threads, in order.
 
     Each thread has its own in-memory DuckDB (one thread each: these queries are tiny,
-    and DuckDB's per-query set-up, not the scan, is what costs); DuckDB runs queries
-    without holding the GIL, so two threads read about twice as many workspaces.
+    and DuckDB's planning of each statement, not the scan, is what costs); DuckDB runs
+    queries without holding the GIL, so two threads read nearly twice as many workspaces.
     """
     def chunk(items: list[tuple[int, str, Path]]) -> list[tuple[int, dict[str, Any]]]:
         mem = duckdb.connect(config={"threads": 1})
         try:
-            return [(i, read_one(mem, name, path)) for i, name, path in items]
+            out: list[tuple[int, dict[str, Any]]] = []
+            for k in range(0, len(items), BATCH):
+                part = items[k:k + BATCH]
+                rows = read_batch(mem, [(name, path) for _, name, path in part])
+                out += [(i, row) for (i, _, _), row in zip(part, rows, strict=True)]
+            return out
         finally:
             mem.close()
 
     indexed = [(i, name, path) for i, (name, path, _) in enumerate(todo)]
     if not indexed:
         return []
-    n = max(1, min(workers, len(indexed) // 8 or 1))
+    n = max(1, min(workers, len(indexed) // BATCH or 1))
     if n == 1:
         done = chunk(indexed)
     else:
@@ -340,7 +451,7 @@ def _code_fingerprint() -> str:
     if not _FINGERPRINT:
         here = Path(__file__).resolve().parent
         h = hashlib.sha256(f"{__version__} {duckdb.__version__}".encode())
-        for p in sorted([*here.glob("metrics/*.py"), here / "portfolio.py",
+        for p in sorted([*here.glob("metrics/*.py"), here / "portfolio.py", here / "portfolio_row.py",
                          here / "scenario.py", here / "store.py"]):
             h.update(p.name.encode() + p.read_bytes())
         _FINGERPRINT.append(h.hexdigest()[:16])

@@ -103,7 +103,7 @@ def test_cache_serves_unchanged_workspaces_and_notices_a_change(
     def refuse(*args: object) -> None:
         raise AssertionError("an unchanged workspace was read again")
 
-    monkeypatch.setattr(portfolio, "read_one", refuse)
+    monkeypatch.setattr(portfolio, "read_batch", refuse)
     assert portfolio.portfolio(data_dir).equals(first)
     monkeypatch.undo()
     time.sleep(0.01)
