@@ -2,8 +2,9 @@
 
 The DuckDB connection lives for one rerun only: `app.py` opens it, sets the context, runs
 the page, and closes it, so a `breakeven refresh` in another process can write between
-reruns. Figures are cached by value (st.cache_data), keyed by the workspace's data version
-(newest load), the scenario and the filters - never the connection itself.
+reruns. Figures are cached by value (st.cache_data) per page, keyed by the workspace's data
+version (newest load), the scenario settings the page's figures read and the filters -
+never the connection itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines import dashboard_data as data
-from pipelines import present
+from pipelines import metrics, present
 from pipelines.csv_export import csv_bytes
 from pipelines.errors import BreakevenError, message_for
 from pipelines.scenario import Scenario
@@ -80,32 +81,33 @@ def _key(ctx: Context) -> tuple[Any, ...]:
     return cache_key(ctx.data_dir, ctx.workspace, ctx.version)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _summary(key: tuple[Any, ...], scenario: Scenario, filters: data.Filters,
-             _con: duckdb.DuckDBPyConnection) -> data.Summary:
-    return data.summary(_con, key[1], scenario, filters)
-
-
-# The scenario settings each view's figures depend on (no metric module declares them
-# yet: this is the one table). A view is cached by these, so changing the price does not
-# recompute time to resolve. Keep in step with what the view's metric functions read.
-DEPENDS_ON: dict[str, tuple[str, ...]] = {
-    "ttr": ("timezone",),
-    "downtime": ("timezone", "outage_priorities", "recurrence_days"),
-    "service": ("timezone", "business_hours", "holidays", "sla_respond_hours",
-                "sla_resolve_hours"),
+# The metric families each page shows, and whether it shows their detail (TTR by category,
+# downtime per day, service quantiles per priority, a problem's tickets). A page computes
+# only these, and is cached by the scenario settings they read (`metrics.scenario_keys`,
+# from each family module's SCENARIO_KEYS), so changing the price does not recompute time
+# to resolve.
+PAGE_FAMILIES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "overview": (("incidents", "ttr", "downtime", "spend", "checks", "forecast",
+                  "confidence"), False),
+    "spend": (("spend", "checks", "predictability", "forecast"), False),
+    "sensitivity": (("sensitivity",), False),  # the Spend page's tornado, cached apart
+    "downtime": (("downtime", "checks"), True),
+    "time_to_resolve": (("incidents", "ttr", "checks"), True),
+    "service_levels": (("service",), True),
+    "problems": (("problems", "assets"), True),
 }
-_VIEWS = {"ttr": data.ttr_view, "downtime": data.downtime_view, "service": data.service_view}
 
 
-def _settings(view: str, scenario: Scenario) -> tuple[Any, ...]:
-    return tuple(getattr(scenario, key) for key in DEPENDS_ON[view])
+def page_settings(page: str, scenario: Scenario) -> tuple[Any, ...]:
+    """The values of the scenario settings the page's figures depend on."""
+    return tuple(getattr(scenario, k) for k in metrics.scenario_keys(PAGE_FAMILIES[page][0]))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _view(key: tuple[Any, ...], view: str, settings: tuple[Any, ...], filters: data.Filters,
-          _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> Any:
-    return _VIEWS[view](_con, _scenario, filters)
+def _figures(key: tuple[Any, ...], page: str, settings: tuple[Any, ...], filters: data.Filters,
+             _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> data.Summary:
+    families, detail = PAGE_FAMILIES[page]
+    return data.summary(_con, key[1], _scenario, filters, families, detail=detail)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -115,32 +117,24 @@ def months_and_clients(key: tuple[Any, ...], timezone: str, _scenario: Scenario,
     return data.months_available(_con, _scenario), data.clients(_con)
 
 
-def summary(ctx: Context) -> data.Summary:
-    """Every figure of the current workspace, scenario and filters."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def _currency(key: tuple[Any, ...], filters: data.Filters,
+              _con: duckdb.DuckDBPyConnection) -> str | None:
+    return data.currency(_con, filters)
+
+
+def figures(ctx: Context, page: str) -> data.Summary:
+    """The figures of `page` (a key of PAGE_FAMILIES) for the current workspace, scenario
+    and filters; cached by the data version, the settings they read and the filters."""
     assert ctx.con is not None
-    return _summary(_key(ctx), ctx.scenario, ctx.filters, ctx.con)
+    return _figures(_key(ctx), page, page_settings(page, ctx.scenario), ctx.filters,
+                    ctx.scenario, ctx.con)
 
 
-def _cached_view(ctx: Context, view: str) -> Any:
+def currency(ctx: Context) -> str | None:
+    """The invoices' currency under the filters (None when mixed or unknown)."""
     assert ctx.con is not None
-    return _view(_key(ctx), view, _settings(view, ctx.scenario), ctx.filters, ctx.scenario,
-                 ctx.con)
-
-
-def ttr_view(ctx: Context) -> data.TTRView:
-    """The time-to-resolve figures; cached by the settings they depend on (not the price)."""
-    return _cached_view(ctx, "ttr")  # type: ignore[no-any-return]
-
-
-def service_view(ctx: Context) -> Any:
-    """Response, business-time TTR and the SLA replay (a metrics.ServiceResult); cached by
-    the settings they depend on: zone, business hours, holidays, SLA targets."""
-    return _cached_view(ctx, "service")
-
-
-def downtime_view(ctx: Context) -> data.DowntimeView:
-    """The downtime figures; cached by the settings they depend on (not the price)."""
-    return _cached_view(ctx, "downtime")  # type: ignore[no-any-return]
+    return _currency(_key(ctx), ctx.filters, ctx.con)
 
 
 # --- display -------------------------------------------------------------------------------
@@ -224,9 +218,9 @@ def show_checks(checks: list[dict[str, Any]], *, link: bool = True) -> None:
             st.page_link(page, label=f"More on the {title} page", icon=":material/arrow_forward:")
 
 
-def show_topic_checks(ctx: Context, topic: str) -> None:
+def show_topic_checks(s: data.Summary, topic: str) -> None:
     """The evidence checks this page explains (those whose topic it is), without links."""
-    show_checks([c for c in summary(ctx).checks if c["topic"] == topic], link=False)
+    show_checks(s.topic_checks(topic), link=False)
 
 
 def show_error(exc: BreakevenError) -> None:

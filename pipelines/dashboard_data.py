@@ -1,13 +1,16 @@
-"""What the dashboard pages show, as typed frames: the metrics of METRICS.md, shaped for charts.
+"""What the dashboard pages and the report show, as typed frames: `Summary` of `metrics.Figures`.
 
-The figures come from `pipelines.metrics` (the JSON contract of METRICS.md section 7);
-this module only turns them into Polars frames with `month` as a Date, and answers the
-small questions a page needs (which clients, which currency, which months).
-Pages call these functions; they never run SQL themselves.
+The figures are computed once per workspace, scenario and filters by `metrics.compute`
+(only the families a page shows); `Summary` hands their frames to the charts as they
+are (money as floats for plotly, not rounded) and their words and tiles from the
+METRICS.md section 7 object of the same figures. This module also answers the small
+questions a page needs (which clients, which currency, which months) and shapes the
+tables a page shows. Pages call these functions; they never run SQL or reshape frames.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,6 +19,8 @@ import duckdb
 import polars as pl
 
 from pipelines import metrics, store
+from pipelines.metrics import computed
+from pipelines.metrics import problems as recurring
 from pipelines.scenario import Scenario
 
 Filters = metrics.Filters
@@ -26,39 +31,40 @@ def month_date(month: str | None) -> date | None:
     return None if not month else date(int(month[:4]), int(month[5:7]), 1)
 
 
-def _monthly(rows: list[dict[str, Any]] | None, schema: dict[str, Any]) -> pl.DataFrame:
-    """A JSON `monthly` array as a frame, `month` as a Date."""
-    frame = pl.DataFrame(rows or [], schema={"month": pl.String, **schema}, orient="row")
-    return frame.with_columns(pl.col("month").str.to_date("%Y-%m"))
-
-
-_TTR_MONTHLY = {"count": pl.Int64, "median_hours": pl.Float64, "p90_hours": pl.Float64}
-_DOWN_MONTHLY = {"incidents": pl.Int64, "hours": pl.Float64, "recurring_incidents": pl.Int64,
-                 "recurring_hours": pl.Float64}
-_SPEND_MONTHLY = {c: pl.Float64 for c in (
-    "spend", "downtime_cost", "breakfix", "managed", "cumulative_breakfix", "cumulative_managed",
-    "ttm_breakfix", "ttm_managed")}
-_TOP = {"client": pl.String, "key": pl.String, "incidents": pl.Int64, "hours": pl.Float64}
-_PRIORITY = {"priority": pl.String, "count": pl.Int64, "mean_hours": pl.Float64,
-             "median_hours": pl.Float64, "p90_hours": pl.Float64}
+# The columns of each chart's data download (the frame the chart plots, as a table).
+CHART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cumulative": ("month", "cumulative_breakfix", "cumulative_managed"),
+    "monthly": ("month", "spend", "downtime_cost", "breakfix", "managed"),
+    "trailing": ("month", "ttm_breakfix", "ttm_managed"),
+    "predictability": ("month", "breakfix", "managed"),
+}
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Every figure of one workspace, scenario and filter, in the shapes the pages use."""
+    """The figures of one workspace, scenario and filters (`figures`), in the shapes the
+    pages and the report use; `raw` is their METRICS.md section 7 object (only the keys
+    of the families computed)."""
 
-    raw: dict[str, Any]  # the METRICS.md section 7 object
-    verdict: str
-    currency: str | None
-    ttr_monthly: pl.DataFrame = field(repr=False)
-    ttr_by_priority: pl.DataFrame = field(repr=False)
-    downtime_monthly: pl.DataFrame = field(repr=False)
-    top_recurring: pl.DataFrame = field(repr=False)
-    spend_monthly: pl.DataFrame = field(repr=False)
+    figures: metrics.Figures = field(repr=False)
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, figures: metrics.Figures) -> Summary:
+        return cls(figures, metrics.figures_json(figures))
+
+    @property
+    def verdict(self) -> str:
+        """The verdict sentence (worded by `metrics.verdict`)."""
+        return verdict_text(self.raw)
+
+    @property
+    def currency(self) -> str | None:
+        return self.figures.currency
 
     @property
     def empty(self) -> bool:
-        return (self.raw.get("window") or {}).get("start") is None
+        return self.figures.window is None
 
     @property
     def incidents(self) -> dict[str, Any]:
@@ -76,12 +82,82 @@ class Summary:
     def spend(self) -> dict[str, Any]:
         return self.raw["spend"]
 
+    # --- the families' results and frames, for charts and tables -----------------------
+
+    @property
+    def ttr_result(self) -> metrics.TTRResult:
+        return computed(self.figures.ttr, "ttr")
+
+    @property
+    def ttr_monthly(self) -> pl.DataFrame:
+        return self.ttr_result.monthly.select("month", "count", "median_hours", "p90_hours")
+
+    @property
+    def ttr_by_priority(self) -> pl.DataFrame:
+        return self.ttr_result.by_priority
+
+    @property
+    def downtime_result(self) -> metrics.DowntimeResult:
+        return computed(self.figures.downtime, "downtime")
+
+    @property
+    def downtime_monthly(self) -> pl.DataFrame:
+        return self.downtime_result.monthly
+
+    @property
+    def top_recurring(self) -> pl.DataFrame:
+        return self.downtime_result.top_recurring
+
+    @property
+    def downtime_by_day(self) -> pl.DataFrame:
+        """Downtime per local day of opening (computed with `detail`)."""
+        return computed(self.figures.downtime_by_day, "downtime (with detail)")
+
+    @property
+    def spend_monthly(self) -> pl.DataFrame:
+        """The spend window's months: money columns as floats (exact to the 4 decimals the
+        metric keeps), `month` a Date."""
+        monthly = computed(self.figures.spend, "spend").monthly
+        return monthly.with_columns(pl.col(c).cast(pl.Float64)
+                                    for c in monthly.columns if c != "month")
+
+    def chart_data(self, chart: str) -> pl.DataFrame:
+        """The spend months a spend chart plots (CHART_COLUMNS), for its download."""
+        return self.spend_monthly.select(CHART_COLUMNS[chart])
+
+    @property
+    def forecast_months(self) -> pl.DataFrame:
+        """The 12 forecast months (empty without enough history), for the cumulative chart."""
+        return computed(self.figures.forecast, "forecast").months
+
+    @property
+    def service(self) -> metrics.ServiceResult:
+        return computed(self.figures.service, "service")
+
+    @property
+    def problems(self) -> recurring.ProblemsResult:
+        return computed(self.figures.problems, "problems")
+
+    @property
+    def assets(self) -> recurring.AssetsResult:
+        return computed(self.figures.assets, "assets")
+
+    @property
+    def sensitivity(self) -> pl.DataFrame:
+        return computed(self.figures.sensitivity, "sensitivity")
+
+    # --- checks and the verdict's parts -------------------------------------------------
+
     @property
     def checks(self) -> list[dict[str, Any]]:
         """The evidence checks that fired (METRICS.md section 8), each with its `topic`:
         the page that explains it (spend, downtime, time_to_resolve or data)."""
-        return [{**c, "topic": metrics.checks.TOPICS.get(c["id"], "data")}
-                for c in self.raw.get("checks") or []]
+        return [{**c.to_dict(), "topic": c.topic}
+                for c in computed(self.figures.checks, "checks")]
+
+    def topic_checks(self, topic: str) -> list[dict[str, Any]]:
+        """The checks a page explains (those of its topic)."""
+        return [c for c in self.checks if c["topic"] == topic]
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -104,34 +180,24 @@ class Summary:
     @property
     def recurring_share(self) -> float | None:
         """Recurring downtime hours as a share of all downtime hours (None without downtime)."""
-        hours = self.downtime.get("hours") or 0
-        return (self.downtime.get("recurring_hours") or 0) / hours if hours else None
+        totals = self.downtime_result.totals
+        hours = totals.get("hours") or 0
+        return (totals.get("recurring_hours") or 0) / hours if hours else None
 
     @property
     def last_ttm(self) -> dict[str, Any] | None:
         """The last month's trailing-12-month break-fix and managed cost."""
-        if self.spend_monthly.is_empty():
-            return None
-        return self.spend_monthly.tail(1).row(0, named=True)
+        monthly = self.spend_monthly
+        return None if monthly.is_empty() else monthly.tail(1).row(0, named=True)
 
 
 def summary(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scenario,
-            filters: Filters) -> Summary:
-    """Every figure of the workspace under `scenario` and `filters` (METRICS.md section 7)."""
-    raw = metrics.metrics_json(con, workspace_name, scenario, filters)
-    ttr, down, spend = raw.get("ttr") or {}, raw.get("downtime") or {}, raw.get("spend") or {}
-    by_priority = [{"priority": None if p == "unknown" else p, **stats}
-                   for p, stats in (ttr.get("by_priority") or {}).items()]
-    return Summary(
-        raw=raw,
-        verdict=verdict_text(raw),
-        currency=currency(con, filters),
-        ttr_monthly=_monthly(ttr.get("monthly"), _TTR_MONTHLY),
-        ttr_by_priority=pl.DataFrame(by_priority, schema=_PRIORITY, orient="row"),
-        downtime_monthly=_monthly(down.get("monthly"), _DOWN_MONTHLY),
-        top_recurring=pl.DataFrame(down.get("top_recurring") or [], schema=_TOP, orient="row"),
-        spend_monthly=_monthly(spend.get("monthly"), _SPEND_MONTHLY),
-    )
+            filters: Filters, families: Iterable[str] = metrics.FAMILIES, *,
+            detail: bool = False) -> Summary:
+    """The figures of `families` (all those of the JSON by default) for the workspace under
+    `scenario` and `filters`; `detail` adds what pages show beyond the JSON (metrics.compute)."""
+    return Summary.of(metrics.compute(con, workspace_name, scenario, filters, families,
+                                      detail=detail))
 
 
 def verdict_text(raw: dict[str, Any]) -> str:
@@ -139,65 +205,39 @@ def verdict_text(raw: dict[str, Any]) -> str:
     return str(raw.get("verdict") or "")
 
 
-@dataclass(frozen=True)
-class TTRView:
-    """Time to resolve for the page: statistics, counts, and the three breakdowns."""
+# --- tables the pages show ------------------------------------------------------------------
 
-    stats: dict[str, Any]  # count, mean_hours, median_hours, p90_hours
-    incidents: dict[str, int]  # total, resolved, open, warnings
-    monthly: pl.DataFrame  # month, count, mean_hours, median_hours, p90_hours
-    by_priority: pl.DataFrame  # priority, count, mean_hours, median_hours, p90_hours
-    by_category: pl.DataFrame  # category, count, mean_hours, median_hours, p90_hours
-
-
-def ttr_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
-             filters: Filters) -> TTRView:
-    """Everything the time-to-resolve page shows, from one set of per-incident facts.
-
-    Depends on the scenario's time zone only (and the filters).
-    """
-    with metrics.prepared(con, scenario, filters) as f:
-        counts = metrics.incident_counts(con, scenario, facts=f)
-        ttr = metrics.time_to_resolve(con, scenario, filters, facts=f)
-    return TTRView(ttr.stats, counts, ttr.monthly, ttr.by_priority, ttr.by_category)
+_RESPONSE = ("response_count", "response_median_hours", "response_business_median_hours")
+_RESOLUTION = ("ttr_count", "ttr_median_hours", "ttr_business_median_hours")
+SERVICE_CHART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "response": ("priority", *_RESPONSE),
+    "resolution": ("priority", *_RESOLUTION),
+    "sla": ("priority", "respond_target_hours", "respond_timed", "respond_breached",
+            "respond_breach_pct", "resolve_target_hours", "resolve_timed", "resolve_breached",
+            "resolve_breach_pct"),
+}
 
 
-def service_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
-                 filters: Filters) -> metrics.ServiceResult:
-    """The Service levels page: response, business-time TTR and the SLA replay, with the
-    per-priority calendar and business-hours quantiles (METRICS.md section 10).
-
-    Depends on the time zone, business hours, holidays and SLA targets only (and filters).
-    """
-    return metrics.service_levels(con, scenario, filters, detail=True)
+def service_chart_data(result: metrics.ServiceResult, chart: str) -> pl.DataFrame:
+    """The per-priority columns a Service levels chart plots (response, resolution, sla)."""
+    return result.by_priority.select(SERVICE_CHART_COLUMNS[chart])
 
 
-@dataclass(frozen=True)
-class DowntimeView:
-    """Downtime for the page: totals, per month, top recurring keys, per day."""
-
-    totals: dict[str, Any]  # incidents, hours, open_outages, recurring_incidents, recurring_hours
-    monthly: pl.DataFrame  # month, incidents, hours, recurring_incidents, recurring_hours
-    top_recurring: pl.DataFrame  # client, key, incidents, hours
-    by_day: pl.DataFrame  # day, incidents, hours
-
-    @property
-    def recurring_share(self) -> float | None:
-        """Recurring downtime hours as a share of all downtime hours (None without downtime)."""
-        hours = self.totals.get("hours") or 0
-        return (self.totals.get("recurring_hours") or 0) / hours if hours else None
+def service_table(result: metrics.ServiceResult) -> pl.DataFrame:
+    """The Service levels page's table by priority ('Unknown' for tickets without one);
+    without response times, no response columns."""
+    table = result.by_priority.with_columns(pl.col("priority").fill_null("Unknown")).select(
+        "priority", *_RESPONSE, *_RESOLUTION, "respond_target_hours", "respond_breach_pct",
+        "resolve_target_hours", "resolve_breach_pct")
+    if not result.response["count"]:
+        table = table.drop(*_RESPONSE, "respond_target_hours", "respond_breach_pct")
+    return table
 
 
-def downtime_view(con: duckdb.DuckDBPyConnection, scenario: Scenario,
-                  filters: Filters) -> DowntimeView:
-    """Everything the downtime page shows, from one set of per-incident facts.
-
-    Depends on the scenario's time zone, outage priorities and recurrence window only.
-    """
-    with metrics.prepared(con, scenario, filters) as f:
-        down = metrics.downtime(con, scenario, filters, facts=f)
-        days = metrics.downtime_by_day(con, scenario, filters, facts=f)
-    return DowntimeView(down.totals, down.monthly, down.top_recurring, days)
+def problem_labels(table: pl.DataFrame) -> dict[str, str]:
+    """Group id -> 'problem (N tickets)' for the Problems page's picker."""
+    return {g: f"{p} ({n:,} tickets)" for g, p, n in
+            table.select("group", "problem", "tickets").iter_rows()}
 
 
 # --- small questions the sidebar and pages ask ---------------------------------------------

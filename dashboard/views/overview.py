@@ -10,7 +10,7 @@ from pipelines.metrics import forecast as outlook
 ctx = ui.context()
 st.title("Overview" + (f": {ctx.workspace}" if ctx.workspace else ""))
 if ui.require_data(ctx):
-    s = ui.summary(ctx)
+    s = ui.figures(ctx, "overview")
     # A block check replaces the verdict by what is missing and how to add it; warnings
     # sit under the verdict and link to the page that explains them.
     with st.container(key="verdict", border=True):
@@ -23,8 +23,8 @@ if ui.require_data(ctx):
     ui.show_checks(s.warnings)
     cur = s.currency
     # The forward look (METRICS.md section 11): the next 12 months, in words.
-    ahead = s.raw.get("forecast") or {}
-    if not s.blocks and ahead.get("p_breakfix_dearer_12m") is not None:
+    ahead = s.raw["forecast"]
+    if not s.blocks and ahead["p_breakfix_dearer_12m"] is not None:
         with st.container(key="forward_look", border=True):
             st.markdown("**The next 12 months:** " + outlook.forward_look(
                 ahead["p_breakfix_dearer_12m"], ctx.scenario.per_user, ctx.scenario.users,
@@ -56,9 +56,8 @@ if ui.require_data(ctx):
                                      " under the scenario in the sidebar.")
     if not s.spend_monthly.is_empty():
         fig = charts.cumulative_spend(s.spend_monthly, s.cumulative_crossover, cur,
-                                      outlook.forecast_frame(ahead))
-        ui.show_chart(fig, s.spend_monthly.select("month", "cumulative_breakfix",
-                                                  "cumulative_managed"), "overview_cumulative")
+                                      s.forecast_months)
+        ui.show_chart(fig, s.chart_data("cumulative"), "overview_cumulative")
     # The same report `breakeven report` writes; built only when clicked, on its own
     # short connection (this rerun's connection is closed by then).
     st.download_button(

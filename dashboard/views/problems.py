@@ -1,32 +1,18 @@
 """Problems: the tickets that kept coming back (near-duplicate titles), their months and cost,
 one group's tickets, and the assets that cost most to repair."""
 
-from typing import Any
-
-import duckdb
 import streamlit as st
 
 from dashboard import ui
 from pipelines import charts
+from pipelines import dashboard_data as data
 from pipelines.metrics import problems as figures
-from pipelines.scenario import Scenario
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _figures(key: tuple[Any, ...], filters: Any, scenario: Scenario,
-             _con: duckdb.DuckDBPyConnection) -> tuple[figures.ProblemsResult,
-                                                       figures.AssetsResult]:
-    return (figures.problems(_con, scenario, filters),
-            figures.assets(_con, scenario, filters))
-
 
 ctx = ui.context()
 st.title("Problems that kept coming back")
 if ui.require_data(ctx):
-    assert ctx.con is not None
-    found, costly = _figures(ui.cache_key(ctx.data_dir, ctx.workspace, ctx.version),
-                             ctx.filters, ctx.scenario, ctx.con)
-    currency = ui.summary(ctx).currency
+    s = ui.figures(ctx, "problems")
+    found, costly, currency = s.problems, s.assets, s.currency
     st.caption(
         "Tickets whose titles describe the same problem, after reply prefixes, ids, names,"
         " e-mail addresses, dates and numbers are set aside (a group needs 3 or more"
@@ -42,8 +28,7 @@ if ui.require_data(ctx):
         "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
     ui.show_chart(charts.problems_monthly(found.monthly), found.monthly, "problems_monthly")
     if table.height:
-        labels = {g: f"{p} ({n:,} tickets)" for g, p, n in
-                  table.select("group", "problem", "tickets").iter_rows()}
+        labels = data.problem_labels(table)
         picked = st.selectbox("Tickets of one problem", list(labels),
                               format_func=labels.__getitem__, key="problems_group")
         ui.show_table(figures.group_tickets(found, picked), "problems_tickets", column_config={

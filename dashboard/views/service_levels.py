@@ -2,16 +2,16 @@
 and what the managed contract's SLA would have made of this history (METRICS.md
 section 10)."""
 
-import polars as pl
 import streamlit as st
 
 from dashboard import ui
 from pipelines import charts
+from pipelines import dashboard_data as data
 
 ctx = ui.context()
 st.title("Service levels")
 if ui.require_data(ctx):
-    v = ui.service_view(ctx)
+    v = ui.figures(ctx, "service_levels").service
     sc = ctx.scenario
     hol = f", {len(sc.holidays)} holidays off" if sc.holidays else ""
     st.caption(f"Business hours: {sc.business_hours} ({v.weekly_business_hours:g} h a week"
@@ -44,31 +44,17 @@ if ui.require_data(ctx):
     if right is not None:
         with left:
             ui.show_chart(charts.service_by_priority(by, "response"),
-                          by.select("priority", "response_count", "response_median_hours",
-                                    "response_business_median_hours"), "service_response")
+                          data.service_chart_data(v, "response"), "service_response")
     with right if right is not None else left:
         ui.show_chart(charts.service_by_priority(by, "resolution"),
-                      by.select("priority", "ttr_count", "ttr_median_hours",
-                                "ttr_business_median_hours"), "service_resolution")
+                      data.service_chart_data(v, "resolution"), "service_resolution")
     st.subheader("The managed SLA, replayed on this history")
     st.caption("A ticket breaches when its business-hours time is above the target for its"
                " priority. Tickets without a priority have no target and are left out.")
-    ui.show_chart(charts.sla_breaches(by),
-                  by.select("priority", "respond_target_hours", "respond_timed",
-                            "respond_breached", "respond_breach_pct", "resolve_target_hours",
-                            "resolve_timed", "resolve_breached", "resolve_breach_pct"),
-                  "sla_by_priority")
+    ui.show_chart(charts.sla_breaches(by), data.service_chart_data(v, "sla"), "sla_by_priority")
     ui.show_chart(charts.sla_breach_trend(v.monthly), v.monthly, "sla_monthly")
     st.subheader("By priority")
-    table = by.with_columns(pl.col("priority").fill_null("Unknown")).select(
-        "priority", "response_count", "response_median_hours", "response_business_median_hours",
-        "ttr_count", "ttr_median_hours", "ttr_business_median_hours", "respond_target_hours",
-        "respond_breach_pct", "resolve_target_hours", "resolve_breach_pct")
-    if not r["count"]:  # nothing to show in the response columns
-        table = table.drop("response_count", "response_median_hours",
-                           "response_business_median_hours", "respond_target_hours",
-                           "respond_breach_pct")
-    ui.show_table(table, "service_by_priority", column_config={
+    ui.show_table(data.service_table(v), "service_by_priority", column_config={
         "priority": st.column_config.TextColumn("Priority"),
         "response_count": st.column_config.NumberColumn("Responses timed", format="localized"),
         "response_median_hours": st.column_config.NumberColumn("Response median (h)", format="%.1f"),

@@ -5,15 +5,12 @@ Sections, top to bottom (each a function, so later panels slot in between): the 
 checks, the headline tiles, the three cost charts, the largest lines.
 """
 
-import duckdb
-import polars as pl
 import streamlit as st
 
 from dashboard import ui
 from pipelines import charts, metrics, present
 from pipelines import dashboard_data as data
 from pipelines.dashboard_data import Summary
-from pipelines.metrics import forecast as outlook
 from pipelines.metrics import sensitivity
 from pipelines.scenario import Scenario, save_scenario
 
@@ -52,26 +49,23 @@ def headline(s: Summary, cur: str | None) -> None:
 
 def cost_charts(s: Summary, cur: str | None) -> None:
     m = s.spend_monthly
-    ahead = outlook.forecast_frame(s.raw.get("forecast"))
+    ahead = s.forecast_months
     ui.show_chart(charts.cumulative_spend(m, s.cumulative_crossover, cur, ahead),
-                  m.select("month", "cumulative_breakfix", "cumulative_managed"),
-                  "spend_cumulative")
+                  s.chart_data("cumulative"), "spend_cumulative")
     if not ahead.is_empty():
         st.caption("The shaded band is the forecast's 80% range for cumulative break-fix (1 in"
                    " 10 chance below it, 1 in 10 above), the dashed line its median."
                    " See docs/metrics.md, \"The forward look\".")
-    ui.show_chart(charts.monthly_spend(m, cur),
-                  m.select("month", "spend", "downtime_cost", "breakfix", "managed"),
-                  "spend_monthly")
-    ui.show_chart(charts.trailing_spend(m, s.run_rate_crossover, cur),
-                  m.select("month", "ttm_breakfix", "ttm_managed"), "spend_trailing_12_months")
+    ui.show_chart(charts.monthly_spend(m, cur), s.chart_data("monthly"), "spend_monthly")
+    ui.show_chart(charts.trailing_spend(m, s.run_rate_crossover, cur), s.chart_data("trailing"),
+                  "spend_trailing_12_months")
 
 
 def predictability_panel(s: Summary, cur: str | None) -> None:
     """How unpredictable break-fix is (METRICS.md section 9): the monthly bars against the
     flat fee, the worst month and the largest surprise, the cv in words."""
-    p = s.raw.get("predictability") or {}
-    if not p.get("months"):
+    p = s.raw["predictability"]
+    if not p["months"]:
         return
     st.subheader("How predictable is break-fix?")
     st.write(f"Over {present.count(p['months'], 'month')}, break-fix averaged"
@@ -92,26 +86,16 @@ def predictability_panel(s: Summary, cur: str | None) -> None:
                    f"{p['months_above_fee']} of {p['months']}", border=True)
     cols[3].metric("90th percentile month", ui.money(p["p90"], cur), border=True,
                    help="One month in ten cost more than this.")
-    m = s.spend_monthly
-    ui.show_chart(charts.predictability(m, s.spend["monthly_fee"],
+    ui.show_chart(charts.predictability(s.spend_monthly, s.spend["monthly_fee"],
                                         data.month_date(p["worst_month"]),
                                         data.month_date(p["largest_surprise_month"]), cur),
-                  m.select("month", "breakfix", "managed"), "spend_predictability")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _sensitivity(key: tuple[object, ...], scenario: Scenario, filters: data.Filters,
-                 _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The sensitivity frame, cached by the workspace's data version, scenario and filters."""
-    return sensitivity.sensitivity(_con, scenario, filters)
+                  s.chart_data("predictability"), "spend_predictability")
 
 
 def sensitivity_panel(ctx: ui.Context, cur: str | None) -> None:
     """Which inputs move the verdict most: a tornado of the break-even price and a table."""
     st.subheader("What moves the verdict?")
-    assert ctx.con is not None
-    frame = _sensitivity(ui.cache_key(ctx.data_dir, ctx.workspace, ctx.version), ctx.scenario,
-                         ctx.filters, ctx.con)
+    frame = ui.figures(ctx, "sensitivity").sensitivity
     ui.show_chart(charts.sensitivity_tornado(frame, cur, sensitivity.row_labels(frame, cur)),
                   frame, "spend_sensitivity")
     st.caption(sensitivity.NOTE)
@@ -173,10 +157,10 @@ def largest_lines(ctx: ui.Context, cur: str | None) -> None:
 ctx = ui.context()
 st.title("Spend")
 if ui.require_data(ctx):
-    s = ui.summary(ctx)
+    s = ui.figures(ctx, "spend")
     cur = s.currency
     ui.show_checks([c for c in s.checks if c["id"] == "no_spend"])
-    ui.show_checks([c for c in s.checks if c["topic"] == "spend"], link=False)
+    ui.show_topic_checks(s, "spend")
     if s.spend["source"] is not None:
         headline(s, cur)
         cost_charts(s, cur)

@@ -8,15 +8,16 @@ from pipelines import charts
 ctx = ui.context()
 st.title("Time to resolve")
 if ui.require_data(ctx):
-    v = ui.ttr_view(ctx)
+    s = ui.figures(ctx, "time_to_resolve")
+    v = s.ttr_result
     t = v.stats
     st.caption("Hours from opened to resolved (else closed). Open tickets are counted, not"
                " timed; tickets resolved before they were opened are left out.")
-    ui.show_topic_checks(ctx, "time_to_resolve")  # the caveats of the verdict this page explains
+    ui.show_topic_checks(s, "time_to_resolve")  # the caveats of the verdict this page explains
     cols = st.columns(4)
     cols[0].metric("Tickets timed", f"{t['count']:,}", border=True,
-                   help=f"{v.incidents['open']:,} still open;"
-                        f" {v.incidents['warnings']:,} resolved before they were opened.")
+                   help=f"{s.incidents['open']:,} still open;"
+                        f" {s.incidents['warnings']:,} resolved before they were opened.")
     cols[1].metric("Median", ui.hours(t["median_hours"]), border=True)
     cols[2].metric("90th percentile", ui.hours(t["p90_hours"]), border=True)
     cols[3].metric("Mean", ui.hours(t["mean_hours"]), border=True)

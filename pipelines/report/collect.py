@@ -1,5 +1,5 @@
-"""What the report shows, read from a workspace in one go (the functions the dashboard
-pages call)."""
+"""What the report shows, read from a workspace in one go: one `metrics.compute` (one set
+of per-incident facts) for every figure, the same `Summary` the dashboard pages use."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import polars as pl
 
 from pipelines import dashboard_data as data
 from pipelines import metrics, store
-from pipelines.metrics import sensitivity
 from pipelines.scenario import Scenario
 
 SPEND_SOURCES = {
@@ -28,31 +27,43 @@ class ReportData:
     scenario: Scenario
     filters: data.Filters
     summary: data.Summary
-    ttr_by_category: pl.DataFrame
-    downtime_by_day: pl.DataFrame
     loads: pl.DataFrame
     reject_reasons: pl.DataFrame
     clients: list[str]
-    service: metrics.ServiceResult | None = None  # METRICS.md section 10
-    sensitivity: pl.DataFrame | None = None  # pipelines.metrics.sensitivity
+
+    @property
+    def ttr_by_category(self) -> pl.DataFrame:
+        return self.summary.ttr_result.by_category
+
+    @property
+    def downtime_by_day(self) -> pl.DataFrame:
+        return self.summary.downtime_by_day.select("day", "hours")
+
+    @property
+    def service(self) -> metrics.ServiceResult:
+        """METRICS.md section 10, with the per-priority quantiles."""
+        return self.summary.service
+
+    @property
+    def sensitivity(self) -> pl.DataFrame:
+        """pipelines.metrics.sensitivity."""
+        return self.summary.sensitivity
 
 
 def collect(con: duckdb.DuckDBPyConnection, workspace_name: str, scenario: Scenario,
             filters: data.Filters | None = None) -> ReportData:
-    """Read every figure the report needs (the same functions the dashboard pages call)."""
+    """Read every figure the report needs: every family of the JSON and the sensitivity,
+    with the detail the pages show, from one set of facts."""
     filters = filters or data.Filters()
+    families = (*metrics.FAMILIES, "sensitivity")
     return ReportData(
         workspace=workspace_name,
         scenario=scenario,
         filters=filters,
-        summary=data.summary(con, workspace_name, scenario, filters),
-        ttr_by_category=metrics.ttr_by_category(con, scenario, filters),
-        downtime_by_day=metrics.downtime_by_day(con, scenario, filters).select("day", "hours"),
+        summary=data.summary(con, workspace_name, scenario, filters, families, detail=True),
         loads=store.load_history(con).sort("load_id"),
         reject_reasons=reject_reasons(con),
         clients=data.clients(con),
-        service=data.service_view(con, scenario, filters),
-        sensitivity=sensitivity.sensitivity(con, scenario, filters),
     )
 
 

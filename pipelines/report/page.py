@@ -189,8 +189,7 @@ def _spend_section(r: ReportData, chart: Charts) -> dict[str, Any]:
     return _section("spend", title, blocks=[
         ("caption", note),
         ("chart", chart(charts.cumulative_spend(m, s.cumulative_crossover, cur,
-                                                outlook.forecast_frame(s.raw.get("forecast"))),
-                        "cumulative_spend")),
+                                                s.forecast_months), "cumulative_spend")),
         ("chart", chart(charts.monthly_spend(m, cur), "monthly_spend")),
         ("chart", chart(charts.trailing_spend(m, s.run_rate_crossover, cur), "trailing_spend")),
     ])
