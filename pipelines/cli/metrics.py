@@ -155,11 +155,8 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def metrics_options(p: argparse.ArgumentParser) -> None:
-    options.add_workspace(p)
-    options.add_filters(p)
-    options.add_scenario(p)
-    p.add_argument("--json", action="store_true",
-                   help="print every figure as JSON (the contract in METRICS.md section 7)")
+    options.add_analysis(p)
+    options.add_json(p, "print every figure as JSON (the contract in METRICS.md section 7)")
     p.add_argument("--parquet", metavar="DIR",
                    help="read the workspace from a Parquet export (breakeven export) instead"
                         " of its DuckDB file")
@@ -173,4 +170,4 @@ def scenario_options(p: argparse.ArgumentParser) -> None:
                         " outage_priorities=P1,P2 (repeatable)")
     p.add_argument("--reset", action="store_true", help="go back to the defaults first")
     options.add_scenario(p)
-    p.add_argument("--json", action="store_true", help="print the scenario as JSON")
+    options.add_json(p, "print the scenario as JSON")

@@ -68,6 +68,14 @@ def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client", metavar="NAME", help="only this client/company")
 
 
+def add_analysis(p: argparse.ArgumentParser) -> None:
+    """What a command that computes figures reads: the workspace, the months and client to
+    analyse, and a scenario override."""
+    add_workspace(p)
+    add_filters(p)
+    add_scenario(p)
+
+
 def add_json(p: argparse.ArgumentParser, help_text: str = "print as JSON") -> None:
     p.add_argument("--json", action="store_true", help=help_text)
 

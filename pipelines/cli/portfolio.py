@@ -109,7 +109,7 @@ def portfolio_options(p: argparse.ArgumentParser) -> None:
                    help="create an empty prospect workspace that scrubs personal data on load")
     p.add_argument("--no-cache", action="store_true",
                    help="recompute every row (default: unchanged workspaces come from the cache)")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    options.add_json(p, "print the rows as JSON")
 
 
 def brand_options(p: argparse.ArgumentParser) -> None:
@@ -123,7 +123,7 @@ def brand_options(p: argparse.ArgumentParser) -> None:
                         " shade of --colour")
     p.add_argument("--contact", help="contact line, e.g. 'Sam Lee, sales@msp.example, 020 7946 0000'")
     p.add_argument("--clear", action="store_true", help="forget the stored brand first")
-    p.add_argument("--json", action="store_true", help="print the brand as JSON")
+    options.add_json(p, "print the brand as JSON")
 
 
 def scrub_options(p: argparse.ArgumentParser) -> None:

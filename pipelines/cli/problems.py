@@ -49,9 +49,6 @@ def problems_text(name: str, groups: list[dict[str, object]]) -> str:
 
 
 def problems_options(p: argparse.ArgumentParser) -> None:
-    options.add_workspace(p)
-    options.add_filters(p)
-    options.add_scenario(p)
-    p.add_argument("--json", action="store_true",
-                   help="print every group with its tickets as JSON (METRICS.md section 12)")
+    options.add_analysis(p)
+    options.add_json(p, "print every group with its tickets as JSON (METRICS.md section 12)")
 
