@@ -13,7 +13,6 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pytest
 
 from pipelines.business_time import (
@@ -30,11 +29,7 @@ OFFICE = "Mon-Fri 09:00-17:00"
 
 def hours(spans: list[tuple[datetime, datetime]], schedule: str = OFFICE,
           holidays: tuple[str, ...] = (), tz: str = "Europe/London") -> list[float]:
-    con = duckdb.connect()
-    try:
-        return business_hours_between(con, spans, parse_business_hours(schedule), holidays, tz)
-    finally:
-        con.close()
+    return business_hours_between(spans, parse_business_hours(schedule), holidays, tz)
 
 
 def lon(*args: int) -> datetime:

@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.metrics.facts import Facts, Filters, using
+from pipelines.metrics.facts import Facts, Filters, registered, using
 from pipelines.metrics.problems_text import (
     canonical_words,
     group_keys,
@@ -118,15 +118,17 @@ def problems(
         grouped = _grouped_titles(f, extra)
         if grouped is None:
             return _empty_problems()
-        keep, labels = grouped
-        con.register("_problem_titles", keep.select("title", "group").to_arrow())
-        try:
+        keep, labels, by_hash = grouped
+        # Joined by the title's hash (an integer join, far cheaper than one on a million
+        # titles) when no two of the window's distinct titles share a hash, else by title.
+        on = "p.h = hash(t.title)" if by_hash else "p.title = t.title"
+        with registered(con, "_problem_titles", keep.select("title", "h", "group")):
             columns = ("client, ticket_id, title, asset, opened_at, ttr_hours AS ttr,"
                        f" {_COST} AS cost, {_DOWN} AS down")
             rows_sql = (
                 "SELECT p.group, t.client, t.ticket_id, t.title, t.asset, t.opened_at, t.om,"
                 f" t.cost, t.ttr, t.down FROM ({_window_tickets_sql(f, columns)}) t"
-                " JOIN _problem_titles p ON p.title = t.title"
+                f" JOIN _problem_titles p ON t.title IS NOT NULL AND {on}"
             )
             members = f.frame(
                 f"""
@@ -147,8 +149,6 @@ def problems(
                 """,
                 extra,
             )
-        finally:
-            con.unregister("_problem_titles")
     groups = (
         members.filter(pl.col("part") == "g")
         .select("group", "incidents", "clients", "assets", "first", "last", "ttr_hours",
@@ -178,21 +178,22 @@ def problems(
 # The title groups of a multiset of titles, by its fingerprint: grouping is a function of
 # the titles and their counts alone, and most of the CPU of `problems` on a large
 # workspace; the dashboard asks again on every page and filter change.
-_GROUPED: OrderedDict[tuple[Any, ...], tuple[pl.DataFrame, pl.DataFrame] | None] = OrderedDict()
+_Grouped = tuple[pl.DataFrame, pl.DataFrame, bool]
+_GROUPED: OrderedDict[tuple[Any, ...], _Grouped | None] = OrderedDict()
 _GROUPED_KEEP = 4
 _GROUPED_LOCK = threading.Lock()
 
 
-def _grouped_titles(
-    f: Facts, extra: dict[str, object]
-) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """(title -> group of the titles in a group, label per group) of the window's titles,
-    None when no title is in a group; cached by the titles' fingerprint (their count and
-    two sums of 64-bit hashes, over every ticket, so counts matter as they do to grouping)."""
+def _grouped_titles(f: Facts, extra: dict[str, object]) -> _Grouped | None:
+    """(title, its hash h -> group, of the titles in a group; label per group; whether
+    the window's distinct titles all have distinct hashes) of the window's titles, None
+    when no title is in a group; cached by the titles' fingerprint (their count and two
+    sums of their 64-bit hashes, over every ticket, so counts matter as they do to
+    grouping)."""
     window = _window_tickets_sql(f, "title")
     fingerprint = tuple(f.rows(
-        f"SELECT count(title), sum(hash(title)::HUGEINT), sum(hash(title || '|')::HUGEINT)"
-        f" FROM ({window}) WHERE title IS NOT NULL", extra)[0])
+        "SELECT count(h), sum(h::HUGEINT), sum((h >> 32)::HUGEINT * (h & 4294967295)::HUGEINT)"
+        f" FROM (SELECT hash(title) AS h FROM ({window}) WHERE title IS NOT NULL)", extra)[0])
     if not fingerprint[0]:
         return None
     with _GROUPED_LOCK:
@@ -200,14 +201,15 @@ def _grouped_titles(
             _GROUPED.move_to_end(fingerprint)
             return _GROUPED[fingerprint]
     distinct = f.frame(
-        f"SELECT title, count(*) AS n FROM ({window}) WHERE title IS NOT NULL GROUP BY title",
-        extra)
-    mapping = title_groups(distinct["title"], distinct["n"]).filter(
-        pl.col("group").is_not_null())
+        f"SELECT title, hash(title) AS h, count(*) AS n FROM ({window})"
+        " WHERE title IS NOT NULL GROUP BY title", extra)
+    grouped = title_groups(distinct["title"], distinct["n"])  # row i is title i
+    mapping = grouped.with_columns(h=distinct["h"]).filter(pl.col("group").is_not_null())
     result = None
     if mapping.height:
         labels = _labels(mapping)
-        result = (mapping.join(labels.select("group"), on="group", how="semi"), labels)
+        by_hash = distinct["h"].n_unique() == distinct.height
+        result = (mapping.join(labels.select("group"), on="group", how="semi"), labels, by_hash)
     with _GROUPED_LOCK:
         _GROUPED[fingerprint] = result
         while len(_GROUPED) > _GROUPED_KEEP:
