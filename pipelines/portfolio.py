@@ -69,7 +69,7 @@ ALIAS = "portfolio_ws"
 CACHE_FILE = ".portfolio-cache.json"
 WORKERS = 2
 # Workspaces attached at once and read by one statement (portfolio_row.batch_figures).
-BATCH = 50
+BATCH = 25
 
 
 @dataclass(frozen=True)
