@@ -46,6 +46,7 @@ from pipelines.metrics.problems_text import (
     stem,
     title_groups,
     title_keys,
+    without_digits,
 )
 from pipelines.scenario import Scenario
 
@@ -203,13 +204,18 @@ def _grouped_titles(f: Facts, extra: dict[str, object]) -> _Grouped | None:
     distinct = f.frame(
         f"SELECT title, hash(title) AS h, count(*) AS n FROM ({window})"
         " WHERE title IS NOT NULL GROUP BY title", extra)
-    grouped = title_groups(distinct["title"], distinct["n"])  # row i is title i
-    mapping = grouped.with_columns(h=distinct["h"]).filter(pl.col("group").is_not_null())
+    # Ids and numbers go first (what makes nearly every raw title distinct), so the text
+    # method runs on the distinct results; it gives a title the groups of its result.
+    distinct = distinct.with_columns(plain=without_digits(distinct["title"]))
+    plains = distinct.group_by("plain").agg(pl.col("n").sum())
+    grouped = title_groups(plains["plain"], plains["n"]).filter(pl.col("group").is_not_null())
     result = None
-    if mapping.height:
-        labels = _labels(mapping)
+    if grouped.height:
+        labels = _labels(grouped)
+        grouped = grouped.join(labels.select("group"), on="group", how="semi")
+        keep = distinct.join(grouped.select(plain="title", group="group"), on="plain")
         by_hash = distinct["h"].n_unique() == distinct.height
-        result = (mapping.join(labels.select("group"), on="group", how="semi"), labels, by_hash)
+        result = (keep.select("title", "h", "group"), labels, by_hash)
     with _GROUPED_LOCK:
         _GROUPED[fingerprint] = result
         while len(_GROUPED) > _GROUPED_KEEP:
@@ -272,16 +278,25 @@ def assets(
                  "prios": list(scenario.outage_priorities), "limit": limit}
         inner = _window_tickets_sql(
             f, f"client, asset, labour_hours, {_COST} AS cost, {_DOWN} AS down")
-        # One aggregate, no materialised copy of the tickets: the pairs are counted by a
-        # window over the groups before the LIMIT keeps the top ones.
+        # Ranking needs only each pair's tickets and cost (the pairs are counted by a window
+        # over the groups before the LIMIT keeps the top ones); the compensated hour sums,
+        # dear on hundreds of thousands of pairs, are then taken for the top pairs only.
+        pairs_sql = f"SELECT * FROM ({inner}) WHERE asset IS NOT NULL"
         frame = f.frame(
             f"""
-            SELECT client, asset, count(*) AS incidents, fsum(labour_hours) AS labour_hours,
-                   sum(cost) AS cost, coalesce(fsum(down), 0) AS downtime_hours,
-                   count(*) OVER () AS pairs
-            FROM ({inner}) WHERE asset IS NOT NULL GROUP BY client, asset
-            ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
-            LIMIT $limit
+            WITH top AS (
+                SELECT client, asset, count(*) AS incidents, sum(cost) AS cost,
+                       count(*) OVER () AS pairs
+                FROM ({pairs_sql}) GROUP BY client, asset
+                ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
+                LIMIT $limit
+            ), hours AS (
+                SELECT client, asset, fsum(labour_hours) AS labour_hours,
+                       coalesce(fsum(down), 0) AS downtime_hours
+                FROM ({pairs_sql}) w SEMI JOIN top USING (client, asset)
+                GROUP BY client, asset
+            )
+            SELECT * FROM top JOIN hours USING (client, asset)
             """,
             extra,
         )

@@ -300,10 +300,12 @@ def _marked(expr: pl.Expr) -> pl.Expr:
 _DIGITS = r"[^\s,;:()\[\]{}<>\"|/]*\d[^\s,;:()\[\]{}<>\"|/]*"
 
 
-def _without_digits(titles: pl.Series) -> pl.Series:
+def without_digits(titles: pl.Series) -> pl.Series:
     """Titles without ids, numbers, dates, times and IPs (runs holding a digit): what makes
     nearly every raw title unique goes first, so the rest runs on far fewer distinct ones.
-    A few product names with digits become words first (O365 -> office)."""
+    A few product names with digits become words first (O365 -> office). No digit is
+    left, so a second pass changes nothing: `title_groups` of the results groups them as
+    it groups the titles themselves (what `problems` relies on)."""
     out = titles.fill_null("")
     # The word-boundary patterns are slow on a million titles; only a title holding one
     # of their digit runs can match, found first by a fast literal search.
@@ -538,7 +540,7 @@ def title_groups(titles: pl.Series, tickets: pl.Series | None = None) -> pl.Data
     titles = titles.cast(pl.String)
     counts = tickets if tickets is not None else pl.Series([1] * len(titles))
     counts = counts.cast(pl.Int64).alias("n")
-    raw = pl.DataFrame({"title": titles, "plain": _without_digits(titles), "tickets": counts})
+    raw = pl.DataFrame({"title": titles, "plain": without_digits(titles), "tickets": counts})
     plain = raw.group_by("plain").agg(pl.col("tickets").sum())
     plain = plain.with_columns(base=_stage1(plain["plain"]))
     bases = plain.group_by("base").agg(pl.col("tickets").sum()).sort("base")
