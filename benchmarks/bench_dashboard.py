@@ -7,7 +7,10 @@ real app with streamlit.testing.v1.AppTest: for each page, it changes the contra
 the month range and the client, and times `AppTest.run()` - the whole script rerun the
 server would do (open the workspace, sidebar, metrics, charts, close), without the
 browser's drawing. Every change is a new value, so every timed rerun misses the figure
-cache and recomputes the metrics. Target: < 1 s per rerun.
+cache and recomputes the figures of the page shown (a page computes only the metric
+families it shows, cached by the settings they read: dashboard/ui.py PAGE_FAMILIES).
+Target (issue 17): < 0.5 s per rerun after a change. The load average is printed with
+the numbers: the machine is shared, and a busy one makes every rerun slower.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from bench_metrics import build
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = ["views/overview.py", "views/spend.py", "views/downtime.py",
-         "views/time_to_resolve.py"]
+         "views/time_to_resolve.py", "views/service_levels.py", "views/problems.py"]
+TARGET = 0.5
 WORKSPACE = "bench"
 
 
@@ -59,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.testing.v1 import AppTest
 
     st.cache_data.clear()
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     results: dict[str, list[float]] = {}
     price = 125.0
     for page in PAGES:
@@ -81,15 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         at.selectbox(key="client").set_value(clients[0])
         timed(at, f"{page}: client", results)
 
-    print(f"\ndashboard reruns on {args.incidents:,} incidents (AppTest.run(), seconds):")
+    print(f"\ndashboard reruns on {args.incidents:,} incidents (AppTest.run(), seconds),"
+          f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}:")
     print(f"{'change':<42} {'runs':>4} {'median':>7} {'max':>7}")
     worst = 0.0
     for label, times in results.items():
         print(f"{label:<42} {len(times):>4} {statistics.median(times):>7.3f} {max(times):>7.3f}")
         if ":" in label:
             worst = max(worst, max(times))
-    print(f"\nslowest rerun after a change: {worst:.3f} s (target < 1 s)")
-    return 0 if worst < 1 else 1
+    print(f"\nslowest rerun after a change: {worst:.3f} s (target < {TARGET} s)")
+    return 0 if worst < TARGET else 1
 
 
 def _raw(label: str) -> str:

@@ -234,8 +234,14 @@ def service_table(result: metrics.ServiceResult) -> pl.DataFrame:
     return table
 
 
-def problem_labels(table: pl.DataFrame) -> dict[str, str]:
-    """Group id -> 'problem (N tickets)' for the Problems page's picker."""
+def problems_shown(result: recurring.ProblemsResult) -> pl.DataFrame:
+    """The Problems page's table of groups (recurring.problems_table, without group ids)."""
+    return recurring.problems_table(result).drop("group")
+
+
+def problem_labels(result: recurring.ProblemsResult) -> dict[str, str]:
+    """Group id -> 'problem (N tickets)' for the Problems page's picker, in table order."""
+    table = recurring.problems_table(result)
     return {g: f"{p} ({n:,} tickets)" for g, p, n in
             table.select("group", "problem", "tickets").iter_rows()}
 
@@ -268,6 +274,17 @@ def months_available(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> list
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+def rejects_shown(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> tuple[int, pl.DataFrame]:
+    """How many rows were refused in all, and the first `limit` of them (with reasons)."""
+    rejects = store.rejected_rows(con)
+    return rejects.height, rejects.head(limit)
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every load, newest first, as the Data page lists it (without the file's hash)."""
+    return store.load_history(con).drop("sha256")
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:

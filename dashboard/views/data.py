@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import ui
+from pipelines import dashboard_data as data
 from pipelines import store, uploads
 from pipelines.errors import BreakevenError
 
@@ -209,15 +210,15 @@ else:
     _last_loads()
 
     st.subheader("Load history")
-    history = store.load_history(ctx.con)
+    history = data.load_history(ctx.con)
     if history.is_empty():
         st.info(f"Nothing loaded into **{ctx.workspace}** yet.")
     else:
-        ui.show_table(history.drop("sha256"), "load_history", column_config={
+        ui.show_table(history, "load_history", column_config={
             "load_id": "Load", "file_name": "File", "kind": "Kind", "format": "Format",
             **COUNT_COLUMNS, "warnings": _count("Warnings"),
             "started_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
             "finished_at": None, "status": "Status", "message": "Notes"})
-        rejects = store.rejected_rows(ctx.con)
-        with st.expander(f"All rejected rows ({rejects.height:,})"):
-            ui.show_table(rejects.head(5000), "rejected_rows")
+        total, rejects = data.rejects_shown(ctx.con)
+        with st.expander(f"All rejected rows ({total:,})"):
+            ui.show_table(rejects, "rejected_rows")

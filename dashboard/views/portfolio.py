@@ -81,8 +81,9 @@ if ctx.workspace and ctx.con is not None and frame.height:
             + " --set offers='Essentials:per_user=95;Premium:per_user=160'` or a scenario"
               " file's `[[offers]]` tables.")
         st.dataframe(
-            offers.drop("recommended"), key="pf_offers", hide_index=True, width="stretch",
+            offers, key="pf_offers", hide_index=True, width="stretch",
             column_config={
+                "recommended": None,  # said in the caption above
                 "offer": "Offer", "per_user": "Per user", "per_device": "Per device",
                 "flat_monthly": "Flat", "managed_reduction": st.column_config.NumberColumn(
                     "Downtime avoided", format="percent"),

@@ -19,8 +19,8 @@ if ui.require_data(ctx):
         " tickets). Cost is each ticket's billed amount, else its labour hours at"
         f" {ui.money(ctx.scenario.hourly_rate, currency)} an hour.")
     st.markdown(f"**{figures.recurring_sentence(found, currency)}**")
-    table = figures.problems_table(found)
-    ui.show_table(table.drop("group"), "problems", column_config={
+    table = data.problems_shown(found)
+    ui.show_table(table, "problems", column_config={
         "problem": "Problem", "tickets": "Tickets", "clients": "Clients", "assets": "Assets",
         "span": "First – last", "hours": st.column_config.NumberColumn(
             "Hours to resolve", format="%.1f"),
@@ -28,7 +28,7 @@ if ui.require_data(ctx):
         "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
     ui.show_chart(charts.problems_monthly(found.monthly), found.monthly, "problems_monthly")
     if table.height:
-        labels = data.problem_labels(table)
+        labels = data.problem_labels(found)
         picked = st.selectbox("Tickets of one problem", list(labels),
                               format_func=labels.__getitem__, key="problems_group")
         ui.show_table(figures.group_tickets(found, picked), "problems_tickets", column_config={
