@@ -1,18 +1,23 @@
 """The portfolio: one row per workspace (prospect) of the data directory, read-only.
 
-`portfolio(data_dir)` reads every workspace one by one, READ-ONLY, and returns a frame
+`portfolio(data_dir)` reads every workspace READ-ONLY, and returns a frame
 with one row per workspace (columns in `COLUMNS`). A workspace that cannot be read does
 not stop the others: its row has `status` "damaged" (the file is not a DuckDB database),
 "busy" (another process is writing it) or "error" (any other refusal, with its message),
 and null figures. An empty workspace (no tickets or invoices) has status "empty".
 
 Speed: a pre-sales team keeps hundreds of prospects, and the page must open in seconds.
-Opening each file with `duckdb.connect` costs ~15 ms before any query, and the whole
-`metrics_json` (TTR, recurrence, forecasts, problems...) far more. So the figures come
-from a *lighter path* over the same functions: one in-memory DuckDB connection ATTACHes
-each file READ_ONLY (~1 ms), then `prepared()` facts, `incident_counts`, `spend()` and
-the sum of the downtime facts' hours, which is how `metrics_json` computes them. Tests
-check the light row equals the row built from `metrics_json` (`row_from_metrics`).
+Opening each file with `duckdb.connect` costs ~20 ms before any query, and DuckDB plans
+each statement in 1-20 ms however small the data, so the ~20 statements of the metric
+functions cost ~40 ms a workspace. So an in-memory DuckDB ATTACHes `BATCH` files at a
+time READ_ONLY (~1 ms each), reads their settings with one statement and their figures
+with one more (`portfolio_row.batch_figures`: aggregates by workspace and month, the
+row's figures derived by the rules of `spend` and `checks`); two threads read half the
+batches each. The *full path* (`full_figures`: `prepared()`, `incident_counts`, `spend()`,
+the checks, as `metrics_json` computes them) reads a connection handed in, a workspace
+whose stored months are not in its scenario's zone, and each workspace of a batch whose
+statement failed (so one damaged file is its own row). Tests check both paths' rows
+equal the row built from `metrics_json` (`row_from_metrics`).
 
 Decisions where the issue and METRICS.md are silent:
 
@@ -24,7 +29,7 @@ Decisions where the issue and METRICS.md are silent:
 * `checks` lists the ids of the checks that fire, warnings and blocks alike, as
   `id` for a warning and `id!` for a block (the CLI's column stays narrow).
 * Rows are cached in `CACHE_FILE` by the workspace file's size and mtime: a cold read of
-  1,000 small workspaces takes ~20 ms each on two threads, a warm one a stat each.
+  1,000 small workspaces takes ~5 ms each on two idle cores, a warm one a stat each.
 * `scrubbed` says whether the workspace scrubs personal data on load (pipelines/scrub.py).
 """
 
@@ -279,7 +284,7 @@ def _rows_of_attached(mem: duckdb.DuckDBPyConnection,
     lean: list[tuple[int, str, str, Scenario]] = []
     for i, name, alias in attached:
         if alias not in settings:
-            out[i] = {**_blank(name, "empty", "no tables yet: load a file into it")}
+            out[i] = _blank(name, "empty", "no tables yet: load a file into it")
             continue
         try:
             scenario = Scenario.from_dict(settings[alias].get(SCENARIO_KEY) or {})
