@@ -8,13 +8,19 @@ Each workspace is a real DuckDB file generated inside DuckDB with range(): three
 asset), 25 categories, priorities P1 2% / P2 8% / P3 50% / P4 30% / P5 5% / unknown 5%,
 explicit downtime minutes on 3% of tickets, 2% still open, 0.5% resolved before opened,
 a first response on 80% of tickets (within 5.5 h), and invoice lines (one per 10 incidents: labour, parts, contract, other, 2% credit notes).
-Reported: best of --runs after one warm-up, and the median, on a read-only connection.
+Reported: best of --runs after one warm-up, and the median, on a read-only connection;
+then --cold calls, each the first call of a fresh process on the workspace (wall and CPU
+of the call itself, not of starting Python), alternating with the same calls of the code
+under --baseline DIR (a checkout or `git archive` of an earlier commit) when given; and
+the load average, since other processes on the machine stretch the wall times.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,6 +122,44 @@ def time_metrics(path: Path, runs: int = 5, timezone: str = "UTC") -> list[float
     return times
 
 
+_COLD = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import duckdb
+from pipelines.metrics import metrics_json
+from pipelines.scenario import Scenario
+con = duckdb.connect(sys.argv[2], read_only=True)
+con.execute("SET enable_progress_bar = false")
+scenario = Scenario.from_dict(
+    {"cost_per_user_hour": 40, "managed_reduction": 0.3, "timezone": sys.argv[3]})
+wall, cpu = time.perf_counter(), time.process_time()
+metrics_json(con, "bench", scenario)
+print(time.perf_counter() - wall, time.process_time() - cpu)
+"""
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cold_call(root: Path, path: Path, timezone: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of the first `metrics_json` call in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", _COLD, str(root), str(path), timezone],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def report_cold(path: Path, n: int, runs: int, timezone: str, baseline: str | None) -> None:
+    """Print the best and median cold call of this code (and of `baseline`, alternating)."""
+    roots = {"this code": ROOT} | ({"baseline": Path(baseline)} if baseline else {})
+    calls: dict[str, list[tuple[float, float]]] = {name: [] for name in roots}
+    for _ in range(runs):
+        for name, root in roots.items():
+            calls[name].append(cold_call(root, path, timezone))
+    for name, got in calls.items():
+        walls = [w for w, _ in got]
+        print(f"{n:>10,} incidents: cold call ({name}) best {min(walls) * 1000:.0f} ms wall"
+              f" / {min(c for _, c in got) * 1000:.0f} ms CPU, median wall"
+              f" {statistics.median(walls) * 1000:.0f} ms ({runs} fresh processes)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000")
@@ -126,6 +170,10 @@ def main() -> None:
         help="the call's time zone; another than UTC (the stored months' zone) times the"
              " path that computes months per call, as a --scenario override does",
     )
+    parser.add_argument("--cold", type=int, default=3,
+                        help="first calls in fresh processes per size (default 3; 0: none)")
+    parser.add_argument("--baseline", help="a source tree of earlier code to time the cold"
+                        " calls of alongside (e.g. from `git archive COMMIT pipelines`)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)
@@ -142,6 +190,10 @@ def main() -> None:
                 f" median {statistics.median(times) * 1000:.0f} ms"
                 f" ({', '.join(f'{t * 1000:.0f}' for t in times)})"
             )
+            if args.cold:
+                report_cold(path, n, args.cold, args.timezone, args.baseline)
+            print(f"load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())}"
+                  " (1 / 5 / 15 min; 2 cores)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 
 from pipelines.business_time import (
@@ -29,7 +30,11 @@ OFFICE = "Mon-Fri 09:00-17:00"
 
 def hours(spans: list[tuple[datetime, datetime]], schedule: str = OFFICE,
           holidays: tuple[str, ...] = (), tz: str = "Europe/London") -> list[float]:
-    return business_hours_between(spans, parse_business_hours(schedule), holidays, tz)
+    con = duckdb.connect()
+    try:
+        return business_hours_between(con, spans, parse_business_hours(schedule), holidays, tz)
+    finally:
+        con.close()
 
 
 def lon(*args: int) -> datetime:

@@ -37,7 +37,7 @@ import duckdb
 import polars as pl
 
 from pipelines import business_time as bt
-from pipelines.metrics.facts import Facts, Filters, registered, using
+from pipelines.metrics.facts import Facts, Filters, using
 from pipelines.scenario import PRIORITIES, Scenario
 
 SCENARIO_KEYS = ("timezone", "business_hours", "holidays", "sla_respond_hours",
@@ -136,67 +136,53 @@ _DETAIL = """
 """
 
 
-_TICKETS = """
-SELECT priority, om, rm, ttr_hours AS ttr_h, epoch_us(opened_at) AS o,
-       CASE WHEN ttr_hours IS NOT NULL THEN epoch_us(resolved_at) END AS r,
-       CASE WHEN responded_at >= opened_at THEN epoch_us(responded_at) END AS p
-FROM ({tickets})
-"""
-
-
-def _timed(f: Facts, scenario: Scenario, schedule: bt.Schedule) -> pl.DataFrame | None:
-    """The window's tickets with their calendar and business times and SLA targets:
-    priority, om, rm, ttr_h, resp_h, resp_b, ttr_b, resp_target, ttr_target (business
-    times and targets in integer microseconds); None when no ticket is in the window.
-
-    Business time is what the calendar counts up to each end, minus up to the start,
-    computed on the fetched columns (`DayTable.business_us`) rather than by joining the
-    day table onto each instant column in SQL."""
-    t = f.frame(_TICKETS.format(tickets=f.tickets))
-    if t.height == 0:
-        return None
-    ends = t.select(lo=pl.col("o").min(), hi=pl.max_horizontal(pl.col("o", "r", "p").max()))
-    cal = bt.calendar(schedule, scenario.holidays, scenario.timezone,
-                      int(ends["lo"][0]), int(ends["hi"][0]))
-    opened, resolved, responded = (cal.business_us(t[c]) for c in ("o", "r", "p"))
-    respond = dict(scenario.sla_respond_hours)
-    resolve = dict(scenario.sla_resolve_hours)
-
-    def target(hours: dict[str, float]) -> pl.Expr:
-        return pl.col("priority").replace_strict(
-            {p: round(hours[p] * 3600e6) for p in PRIORITIES}, default=None,
-            return_dtype=pl.Int64)
-
-    return t.select(
-        "priority", "om", "rm", "ttr_h",
-        resp_h=(pl.col("p") - pl.col("o")) / 3600e6,
-        resp_b=responded - opened,
-        ttr_b=resolved - opened,
-        resp_target=target(respond),
-        ttr_target=target(resolve),
-    )
-
-
 def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
            detail: bool) -> pl.DataFrame | None:
     """One row per part (all, per priority, per month opened, per month resolved) of the
     window's response and business-time figures; None when no ticket is in the window."""
-    timed = _timed(f, scenario, schedule)
-    if timed is None:
+    span = f.rows(
+        "SELECT min(epoch_us(opened_at)), max(greatest(epoch_us(opened_at),"
+        f" epoch_us(resolved_at), epoch_us(responded_at))) FROM ({f.tickets})")[0]
+    if span[0] is None:
         return None
+    cal = bt.calendar(schedule, scenario.holidays, scenario.timezone, span[0], span[1])
+    respond_us = [round(dict(scenario.sla_respond_hours)[p] * 3600e6) for p in PRIORITIES]
+    resolve_us = [round(dict(scenario.sla_resolve_hours)[p] * 3600e6) for p in PRIORITIES]
+    # Business time is what the calendar counts up to each end, minus up to the start
+    # (each end's count computed once, in `c`).
     sql = f"""
-    SELECT 'all' AS grp, {_AGGREGATES.format(ttr_bq=_TTR_BQ)} FROM _service_tickets
+    WITH bt_days AS ({cal.sql()}),
+    t AS (
+        SELECT priority, om, rm, ttr_hours AS ttr_h, epoch_us(opened_at) AS o,
+               CASE WHEN ttr_hours IS NOT NULL THEN epoch_us(resolved_at) END AS r,
+               CASE WHEN responded_at >= opened_at THEN epoch_us(responded_at) END AS p,
+               list_position($prios_all, priority) AS pi
+        FROM ({f.tickets})
+    ), c AS (
+        SELECT t.priority, t.om, t.rm, t.ttr_h, t.o, t.p, t.pi,
+               {cal.business_us("bo", "t.o")} AS open_b,
+               {cal.business_us("br", "t.r")} AS resolve_b,
+               {cal.business_us("bp", "t.p")} AS respond_b
+        FROM t{cal.join("bo", "t.o")}{cal.join("br", "t.r")}{cal.join("bp", "t.p")}
+    ), b AS MATERIALIZED (
+        SELECT priority, om, rm, ttr_h, (p - o) / 3600e6 AS resp_h,
+               respond_b - open_b AS resp_b, resolve_b - open_b AS ttr_b,
+               list_extract($respond_us, pi) AS resp_target,
+               list_extract($resolve_us, pi) AS ttr_target
+        FROM c
+    )
+    SELECT 'all' AS grp, {_AGGREGATES.format(ttr_bq=_TTR_BQ)} FROM b
     UNION ALL BY NAME
     SELECT 'priority' AS grp, priority,
            {_AGGREGATES.format(ttr_bq=_TTR_BQ + _DETAIL if detail else "")}
-    FROM _service_tickets GROUP BY priority
+    FROM b GROUP BY priority
     UNION ALL BY NAME
-    SELECT 'opened' AS grp, om AS month, {_COUNTS} FROM _service_tickets GROUP BY om
+    SELECT 'opened' AS grp, om AS month, {_COUNTS} FROM b GROUP BY om
     UNION ALL BY NAME
-    SELECT 'resolved' AS grp, rm AS month, {_COUNTS} FROM _service_tickets WHERE rm IS NOT NULL GROUP BY rm
+    SELECT 'resolved' AS grp, rm AS month, {_COUNTS} FROM b WHERE rm IS NOT NULL GROUP BY rm
     """
-    with registered(f.con, "_service_tickets", timed):
-        return f.frame(sql)
+    return f.frame(sql, {**cal.params(), "prios_all": list(PRIORITIES),
+                         "respond_us": respond_us, "resolve_us": resolve_us})
 
 
 def service_levels(
