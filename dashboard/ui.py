@@ -10,6 +10,7 @@ never the connection itself.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,33 +82,35 @@ def _key(ctx: Context) -> tuple[Any, ...]:
     return cache_key(ctx.data_dir, ctx.workspace, ctx.version)
 
 
-# The metric families each page shows, and whether it shows their detail (TTR by category,
-# downtime per day, service quantiles per priority, a problem's tickets). A page computes
-# only these, and is cached by the scenario settings they read (`metrics.scenario_keys`,
-# from each family module's SCENARIO_KEYS), so changing the price does not recompute time
-# to resolve.
-PAGE_FAMILIES: dict[str, tuple[tuple[str, ...], bool]] = {
-    "overview": (("incidents", "ttr", "downtime", "spend", "checks", "forecast",
-                  "confidence"), False),
-    "spend": (("spend", "checks", "predictability", "forecast"), False),
-    "sensitivity": (("sensitivity",), False),  # the Spend page's tornado, cached apart
-    "downtime": (("downtime", "checks"), True),
-    "time_to_resolve": (("incidents", "ttr", "checks"), True),
-    "service_levels": (("service",), True),
-    "problems": (("problems", "assets"), True),
+# The metric families each page shows, in groups that are computed together (one set of
+# facts) and cached by the scenario settings they read (`metrics.scenario_keys`, from each
+# family module's SCENARIO_KEYS): changing the price recomputes the spend group, not time to
+# resolve or the checks, and a group two pages show is computed once for both. `True`: with
+# the detail of the page (TTR by category, downtime per day, service quantiles per priority,
+# a problem's tickets).
+CHECKS = (("checks",), False)
+PAGE_FAMILIES: dict[str, tuple[tuple[tuple[str, ...], bool], ...]] = {
+    "overview": ((("incidents", "ttr", "downtime"), False),
+                 (("spend", "forecast", "confidence"), False), CHECKS),
+    "spend": ((("spend", "predictability", "forecast"), False), CHECKS),
+    "sensitivity": ((("sensitivity",), False),),  # the Spend page's tornado
+    "downtime": ((("downtime",), True), CHECKS),
+    "time_to_resolve": ((("incidents", "ttr"), True), CHECKS),
+    "service_levels": ((("service",), True),),
+    "problems": ((("problems", "assets"), True),),
 }
 
 
-def page_settings(page: str, scenario: Scenario) -> tuple[Any, ...]:
-    """The values of the scenario settings the page's figures depend on."""
-    return tuple(getattr(scenario, k) for k in metrics.scenario_keys(PAGE_FAMILIES[page][0]))
+def settings(families: tuple[str, ...], scenario: Scenario) -> tuple[Any, ...]:
+    """The values of the scenario settings the figures of `families` depend on."""
+    return tuple(getattr(scenario, k) for k in metrics.scenario_keys(families))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _figures(key: tuple[Any, ...], page: str, settings: tuple[Any, ...], filters: data.Filters,
-             _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> data.Summary:
-    families, detail = PAGE_FAMILIES[page]
-    return data.summary(_con, key[1], _scenario, filters, families, detail=detail)
+@st.cache_data(max_entries=128, show_spinner=False)
+def _figures(key: tuple[Any, ...], families: tuple[str, ...], detail: bool,
+             values: tuple[Any, ...], filters: data.Filters, _scenario: Scenario,
+             _con: duckdb.DuckDBPyConnection) -> metrics.Figures:
+    return metrics.compute(_con, key[1], _scenario, filters, families, detail=detail)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -125,10 +128,15 @@ def _currency(key: tuple[Any, ...], filters: data.Filters,
 
 def figures(ctx: Context, page: str) -> data.Summary:
     """The figures of `page` (a key of PAGE_FAMILIES) for the current workspace, scenario
-    and filters; cached by the data version, the settings they read and the filters."""
+    and filters; each group cached by the data version, the settings it reads and the
+    filters."""
     assert ctx.con is not None
-    return _figures(_key(ctx), page, page_settings(page, ctx.scenario), ctx.filters,
-                    ctx.scenario, ctx.con)
+    parts = [_figures(_key(ctx), families, detail, settings(families, ctx.scenario),
+                      ctx.filters, ctx.scenario, ctx.con)
+             for families, detail in PAGE_FAMILIES[page]]
+    # The scenario in force: a cached group may have been computed under another value of
+    # a setting it does not read.
+    return data.Summary.of(dataclasses.replace(metrics.merged(parts), scenario=ctx.scenario))
 
 
 def currency(ctx: Context) -> str | None:

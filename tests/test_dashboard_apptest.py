@@ -453,3 +453,31 @@ def test_replacement_price_and_hourly_rate_are_set_in_the_sidebar(data_dir: Path
     with workspace.connect("prospect-contoso", data_dir) as con:
         saved = load_scenario(con)
     assert (saved.replacement_cost, saved.hourly_rate) == (4000.0, 100.0)
+
+
+def test_a_page_recomputes_only_the_figures_a_change_moves(acme: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The price moves the spend group only; time to resolve and the checks stay cached
+    (ui.PAGE_FAMILIES, keyed by metrics.scenario_keys); a filter moves every group."""
+    from pipelines import metrics
+    computed: list[tuple[str, ...]] = []
+    real = metrics.compute
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        computed.append(tuple(args[4]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "compute", counting)
+    at = app()
+    assert computed == [("incidents", "ttr", "downtime"), ("spend", "forecast", "confidence"),
+                        ("checks",)]
+    computed.clear()
+    at.number_input(key="sc_per_user").set_value(250.0).run()
+    assert computed == [("spend", "forecast", "confidence")]
+    computed.clear()
+    at.switch_page("views/time_to_resolve.py").run()
+    assert computed == [("incidents", "ttr")]  # the checks were computed for the Overview
+    computed.clear()
+    at.select_slider(key="month_range").set_value(("2024-01", "2024-06")).run()
+    assert computed == [("incidents", "ttr"), ("checks",)]
+    assert not at.exception

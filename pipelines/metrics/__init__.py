@@ -17,7 +17,14 @@ from pipelines.metrics.facts import (
     incident_counts,
     prepared,
 )
-from pipelines.metrics.figures import FAMILIES, Figures, compute, computed, scenario_keys
+from pipelines.metrics.figures import (
+    FAMILIES,
+    Figures,
+    compute,
+    computed,
+    merged,
+    scenario_keys,
+)
 from pipelines.metrics.predictability import (
     Predictability,
     cv_in_words,
@@ -64,6 +71,7 @@ __all__ = [
     "figures_json",
     "incident_counts",
     "largest_lines",
+    "merged",
     "metrics_json",
     "monthly_fee",
     "predictability",

@@ -98,6 +98,24 @@ class Figures:
     sensitivity: pl.DataFrame | None = field(default=None, repr=False)
 
 
+_RESULTS = (*FAMILIES, *EXTRA, "downtime_by_day")
+
+
+def merged(parts: Iterable[Figures]) -> Figures:
+    """Figures of one workspace, scenario and filters computed in parts (a dashboard page
+    caches its families in groups that change with different settings), as one."""
+    parts = list(parts)
+    first = parts[0]
+    results: dict[str, Any] = {}
+    for part in parts:
+        assert (part.workspace, part.filters) == (first.workspace, first.filters)
+        results.update({f.name: getattr(part, f.name) for f in fields(Figures)
+                        if f.name in _RESULTS and getattr(part, f.name) is not None})
+    families = tuple(dict.fromkeys(name for part in parts for name in part.families))
+    return Figures(first.workspace, first.scenario, first.filters, families, first.window,
+                   first.currency, **results)
+
+
 T = TypeVar("T")
 
 
