@@ -137,12 +137,12 @@ def ensure_csv(rows: int, cache_dir: Path) -> Path:
     """Return the cached N-row ticket CSV, generating it first if it is missing."""
     path = cache_dir / f"tickets_{rows}.csv"
     if not path.exists():
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from make_tickets import write_tickets
-
         print(f"generating {rows:,} rows into {path} ...", flush=True)
         partial = path.with_suffix(".partial")
-        write_tickets(rows, partial)
+        # In a child process: a child forked from a parent that held the rows would report
+        # the parent's memory as its own peak (Linux keeps ru_maxrss across exec).
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "make_tickets.py"),
+                        str(rows), str(partial)], check=True, stdout=subprocess.DEVNULL)
         partial.replace(path)  # a crash mid-write never leaves a truncated file to reuse
     return path
 
