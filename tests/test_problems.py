@@ -389,6 +389,25 @@ def test_perturbed_families_meet_the_quality_bar(seed: int) -> None:
         assert len({f for f, gg in zip(families, groups, strict=True) if gg == g}) == 1, g
 
 
+def test_problems_page_without_titles_says_no_data(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like the UCI event log: tickets but no titles -> "no data" on the page and in the
+    CLI, no chart claiming that nothing came back."""
+    st.cache_data.clear()
+    with workspace.connect("shop", data_dir) as c:
+        for n in range(5):
+            ticket(c, f"T{n}", None, f"2024-01-0{n + 1} 09:00+00")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("views/problems.py").run()
+    assert not at.exception, at.exception
+    assert any("No data: the tickets in the chosen window have no titles" in m.value
+               for m in at.markdown)
+    assert not at.get("plotly_chart")
+    st.cache_data.clear()
+    assert main(["problems", "--workspace", "shop", "--data-dir", str(data_dir)]) == 0
+    assert "no titles" in capsys.readouterr().out
+
+
 def test_problems_page_on_an_empty_workspace_says_so(empty_workspace: str) -> None:
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60).run()
@@ -402,8 +421,24 @@ def test_a_workspace_without_titles_has_no_groups(con: duckdb.DuckDBPyConnection
     """Like the UCI ServiceNow event log, which has no short description column."""
     for n in range(5):
         ticket(con, f"T{n}", None, f"2024-01-0{n + 1} 09:00+00", asset="cmdb_ci 1")
-    assert problems_json(problems(con, Scenario())) == []
+    result = problems(con, Scenario())
+    assert problems_json(result) == [] and result.titled == 0
+    assert recurring_sentence(result) == (
+        "No data: the tickets in the chosen window have no titles, so recurring problems"
+        " cannot be looked for.")
     assert assets(con, Scenario()).endpoints == 1
+
+
+def test_titled_tickets_without_a_group_say_none_came_back(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """Two different titles, one ticket each: titles were there, no problem repeated."""
+    ticket(con, "T1", "Printer jammed", "2024-01-02 09:00+00")
+    ticket(con, "T2", "VPN drops every morning", "2024-01-03 09:00+00")
+    ticket(con, "T3", None, "2024-01-04 09:00+00")
+    result = problems(con, Scenario())
+    assert result.titled == 2
+    assert recurring_sentence(result) == (
+        "No problem came back 3 or more times in the chosen window.")
 
 
 def test_title_groups_are_cached_by_the_titles_and_their_counts(

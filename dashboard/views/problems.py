@@ -26,7 +26,9 @@ if ui.require_data(ctx):
             "Hours to resolve", format="%.1f"),
         "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%.1f"),
         "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
-    ui.show_chart(charts.problems_monthly(found.monthly), found.monthly, "problems_monthly")
+    if found.titled:  # without titles there is nothing to chart (the sentence says so)
+        ui.show_chart(charts.problems_monthly(found.monthly), found.monthly,
+                      "problems_monthly")
     if table.height:
         labels = data.problem_labels(found)
         picked = st.selectbox("Tickets of one problem", list(labels),

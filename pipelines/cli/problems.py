@@ -7,7 +7,7 @@ import json
 
 from pipelines import present, workspace
 from pipelines.cli import options
-from pipelines.metrics.problems import problems, problems_json
+from pipelines.metrics.problems import problems, problems_json, recurring_sentence
 
 
 def cmd_problems(args: argparse.Namespace) -> int:
@@ -21,15 +21,13 @@ def cmd_problems(args: argparse.Namespace) -> int:
         print(json.dumps({"workspace": args.workspace, "problems": groups}, indent=2,
                          ensure_ascii=False))
     else:
-        print(problems_text(args.workspace, groups))
+        print(problems_text(args.workspace, groups) if groups
+              else f"workspace {args.workspace}: {recurring_sentence(result)}")
     return 0
 
 
 def problems_text(name: str, groups: list[dict[str, object]]) -> str:
     """A readable table: one line per group, most tickets first."""
-    if not groups:
-        return f"workspace {name}: no problem came back 3 or more times in the window"
-
     def num(v: object, decimals: int = 1) -> str:
         return present.number(None if v is None else float(str(v)), decimals)
 

@@ -72,6 +72,7 @@ class ProblemsResult:
     #                       downtime_hours, cost
     tickets: pl.DataFrame  # group, client, ticket_id, title, asset, opened_at, cost
     monthly: pl.DataFrame  # group, label, month, tickets
+    titled: int = 0  # the window's tickets that have a title (0: nothing to group)
 
 
 _GROUP_SCHEMA: dict[str, Any] = {"group": pl.String, "label": pl.String, "incidents": pl.Int64,
@@ -116,9 +117,9 @@ def problems(
             return _empty_problems()
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
                  "prios": list(scenario.outage_priorities), "listed": with_tickets}
-        grouped = _grouped_titles(f, extra)
+        titled, grouped = _grouped_titles(f, extra)
         if grouped is None:
-            return _empty_problems()
+            return _empty_problems(titled)
         keep, labels, by_hash = grouped
         # Joined by the title's hash (an integer join, far cheaper than one on a million
         # titles) when no two of the window's distinct titles share a hash, else by title.
@@ -173,7 +174,7 @@ def problems(
         .sort(["rank", "month"])
         .select("group", "label", "month", tickets=pl.col("incidents").cast(pl.Int64))
     )
-    return ProblemsResult(groups, tickets, monthly)
+    return ProblemsResult(groups, tickets, monthly, titled)
 
 
 # The title groups of a multiset of titles, by its fingerprint: grouping is a function of
@@ -185,22 +186,23 @@ _GROUPED_KEEP = 4
 _GROUPED_LOCK = threading.Lock()
 
 
-def _grouped_titles(f: Facts, extra: dict[str, object]) -> _Grouped | None:
-    """(title, its hash h -> group, of the titles in a group; label per group; whether
-    the window's distinct titles all have distinct hashes) of the window's titles, None
-    when no title is in a group; cached by the titles' fingerprint (their count and two
+def _grouped_titles(f: Facts, extra: dict[str, object]) -> tuple[int, _Grouped | None]:
+    """The number of the window's tickets with a title, and (title, its hash h -> group,
+    of the titles in a group; label per group; whether the window's distinct titles all
+    have distinct hashes) of the window's titles, None when no title is in a group; cached by the titles' fingerprint (their count and two
     sums of their 64-bit hashes, over every ticket, so counts matter as they do to
     grouping)."""
     window = _window_tickets_sql(f, "title")
     fingerprint = tuple(f.rows(
         "SELECT count(h), sum(h::HUGEINT), sum((h >> 32)::HUGEINT * (h & 4294967295)::HUGEINT)"
         f" FROM (SELECT hash(title) AS h FROM ({window}) WHERE title IS NOT NULL)", extra)[0])
-    if not fingerprint[0]:
-        return None
+    titled = int(fingerprint[0])
+    if not titled:
+        return 0, None
     with _GROUPED_LOCK:
         if fingerprint in _GROUPED:
             _GROUPED.move_to_end(fingerprint)
-            return _GROUPED[fingerprint]
+            return titled, _GROUPED[fingerprint]
     distinct = f.frame(
         f"SELECT title, hash(title) AS h, count(*) AS n FROM ({window})"
         " WHERE title IS NOT NULL GROUP BY title", extra)
@@ -220,7 +222,7 @@ def _grouped_titles(f: Facts, extra: dict[str, object]) -> _Grouped | None:
         _GROUPED[fingerprint] = result
         while len(_GROUPED) > _GROUPED_KEEP:
             _GROUPED.popitem(last=False)
-    return result
+    return titled, result
 
 
 def _labels(mapping: pl.DataFrame) -> pl.DataFrame:
@@ -237,11 +239,12 @@ def _labels(mapping: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _empty_problems() -> ProblemsResult:
+def _empty_problems(titled: int = 0) -> ProblemsResult:
     return ProblemsResult(
         pl.DataFrame(schema=_GROUP_SCHEMA), pl.DataFrame(schema=_TICKET_SCHEMA),
         pl.DataFrame(schema={"group": pl.String, "label": pl.String, "month": pl.Date,
                              "tickets": pl.Int64}),
+        titled,
     )
 
 
@@ -362,15 +365,20 @@ def assets_json(result: AssetsResult) -> dict[str, Any]:
 
 def recurring_sentence(result: ProblemsResult, currency: str | None = None) -> str:
     """'12 problems came back 3 or more times and cost 18,400 in labour.'"""
-    return sentence(result.groups.height, result.groups["cost"].to_list(), currency)
+    return sentence(result.groups.height, result.groups["cost"].to_list(), currency,
+                    titled=result.titled)
 
 
 def sentence(groups: int, costs: Sequence[Any], currency: str | None = None, *,
-             at_least: bool = False) -> str:
+             at_least: bool = False, titled: int | None = None) -> str:
     """The pre-sales sentence for `groups` groups whose costs (None: no data) are `costs`;
-    `at_least` when the list holds only the first groups (the JSON's top 20)."""
+    `at_least` when the list holds only the first groups (the JSON's top 20); `titled`, when
+    known, the window's tickets with a title (none: there is nothing to group, no data)."""
     from pipelines.metrics.summary import money
 
+    if groups == 0 and titled == 0:
+        return ("No data: the tickets in the chosen window have no titles, so recurring"
+                " problems cannot be looked for.")
     if groups == 0:
         return "No problem came back 3 or more times in the chosen window."
     priced = [Decimal(str(c)) for c in costs if c is not None]

@@ -249,7 +249,8 @@ def _problems_section(r: ReportData) -> dict[str, Any]:
     rows = [[g["label"], f"{g['incidents']:,}", f"{g['clients']:,}", f"{g['assets']:,}",
              f"{present.month(g['first'])} – {present.month(g['last'])}",
              present.hours(g["ttr_hours"]), present.money(g["cost"], cur)] for g in groups[:10]]
-    text = sentence(len(groups), [g["cost"] for g in groups], cur, at_least=len(groups) >= TOP)
+    text = sentence(len(groups), [g["cost"] for g in groups], cur, at_least=len(groups) >= TOP,
+                    titled=r.summary.problems.titled)
     note = ("Tickets whose titles describe the same problem (reply prefixes, ids, names and"
             " numbers set aside); cost is each ticket's billed amount, else its labour hours at"
             f" the scenario's hourly rate. The {min(10, len(groups))} with the most tickets:")
