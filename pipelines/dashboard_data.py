@@ -21,6 +21,7 @@ import polars as pl
 from pipelines import metrics, store
 from pipelines.metrics import computed
 from pipelines.metrics import problems as recurring
+from pipelines.metrics.facts import months_between
 from pipelines.scenario import Scenario
 
 Filters = metrics.Filters
@@ -269,11 +270,7 @@ def months_available(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> list
         return []
     start, end = month_date(window[0]), month_date(window[1])
     assert start is not None and end is not None
-    out, y, m = [], start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return [f"{m:%Y-%m}" for m in months_between(start, end)]
 
 
 def rejects_shown(con: duckdb.DuckDBPyConnection, limit: int = 5000) -> tuple[int, pl.DataFrame]:
