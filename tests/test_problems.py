@@ -403,6 +403,7 @@ def test_problems_page_without_titles_says_no_data(
     assert any("No data: the tickets in the chosen window have no titles" in m.value
                for m in at.markdown)
     assert not at.get("plotly_chart")
+    assert len(at.dataframe) == 1  # the assets table only: no empty problems table
     st.cache_data.clear()
     assert main(["problems", "--workspace", "shop", "--data-dir", str(data_dir)]) == 0
     assert "no titles" in capsys.readouterr().out

@@ -19,25 +19,24 @@ if ui.require_data(ctx):
         " tickets). Cost is each ticket's billed amount, else its labour hours at"
         f" {ui.money(ctx.scenario.hourly_rate, currency)} an hour.")
     st.markdown(f"**{figures.recurring_sentence(found, currency)}**")
-    table = data.problems_shown(found)
-    ui.show_table(table, "problems", column_config={
-        "problem": "Problem", "tickets": "Tickets", "clients": "Clients", "assets": "Assets",
-        "span": "First – last", "hours": st.column_config.NumberColumn(
-            "Hours to resolve", format="%.1f"),
-        "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%.1f"),
-        "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
-    if found.titled:  # without titles there is nothing to chart (the sentence says so)
-        ui.show_chart(charts.problems_monthly(found.monthly), found.monthly,
-                      "problems_monthly")
-    if table.height:
-        labels = data.problem_labels(found)
-        picked = st.selectbox("Tickets of one problem", list(labels),
-                              format_func=labels.__getitem__, key="problems_group")
-        ui.show_table(figures.group_tickets(found, picked), "problems_tickets", column_config={
-            "client": "Client", "ticket": "Ticket", "title": "Title as typed",
-            "asset": "Asset", "opened": st.column_config.DatetimeColumn(
-                "Opened", format="YYYY-MM-DD HH:mm"),
+    if found.titled:  # without titles there is nothing to list or chart (the sentence says so)
+        table = data.problems_shown(found)
+        ui.show_table(table, "problems", column_config={
+            "problem": "Problem", "tickets": "Tickets", "clients": "Clients", "assets": "Assets",
+            "span": "First – last", "hours": st.column_config.NumberColumn(
+                "Hours to resolve", format="%.1f"),
+            "downtime_hours": st.column_config.NumberColumn("Downtime h", format="%.1f"),
             "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
+        ui.show_chart(charts.problems_monthly(found.monthly), found.monthly, "problems_monthly")
+        if table.height:
+            labels = data.problem_labels(found)
+            picked = st.selectbox("Tickets of one problem", list(labels),
+                                  format_func=labels.__getitem__, key="problems_group")
+            ui.show_table(figures.group_tickets(found, picked), "problems_tickets", column_config={
+                "client": "Client", "ticket": "Ticket", "title": "Title as typed",
+                "asset": "Asset", "opened": st.column_config.DatetimeColumn(
+                    "Opened", format="YYYY-MM-DD HH:mm"),
+                "cost": st.column_config.NumberColumn("Cost", format="%.2f")})
 
     st.subheader("The assets that cost most to repair")
     rhem = "n/a" if costly.rhem is None else f"{costly.rhem:,.2f} h"
