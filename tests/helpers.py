@@ -9,12 +9,14 @@ import socket
 import subprocess
 import time
 import urllib.request
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from pipelines import workspace
+from pipelines import store, workspace
 from pipelines.cli.app import streamlit_command
 from pipelines.ingest import ingest_file
 
@@ -75,21 +77,43 @@ def ticket(
     *, client: str = "acme", asset: str | None = None, category: str | None = None,
     priority: str | None = None, downtime_minutes: float | None = None,
     users_affected: int | None = None, labour_hours: float | None = None,
-    billed_amount: str | None = None,
+    billed_amount: str | None = None, title: str | None = None, bare: bool = False,
 ) -> None:
-    """Insert one incident as a load stores it; times are ISO strings with an offset ('+00' when unsure)."""
-    con.execute(
-        """
-        INSERT INTO incidents (ticket_id, client, asset, category, priority, opened_at,
-            resolved_at, downtime_minutes, users_affected, labour_hours, billed_amount,
-            ttr_hours, recurrence_key, load_id)
-        SELECT $t, $client, $asset, $category, $priority, o, r, $dm, $ua, $lh, $billed,
-               CASE WHEN r >= o THEN (epoch_us(r) - epoch_us(o)) / 3600e6 END,
-               coalesce($asset, $category), 1
-        FROM (SELECT CAST($o AS TIMESTAMPTZ) AS o, CAST($r AS TIMESTAMPTZ) AS r)
-        """,
-        {"t": ticket_id, "client": client, "asset": asset, "category": category,
-         "priority": priority, "o": opened, "r": resolved, "dm": downtime_minutes,
-         "ua": users_affected, "lh": labour_hours,
-         "billed": None if billed_amount is None else Decimal(billed_amount)},
-    )
+    """Store one incident through the load's own write (`store.write_load`: one load, the
+    derived months, recurrence key and TTR as a real load computes them); times are ISO
+    strings with an offset ('+00' when unsure). `bare`: a row written by hand or by an
+    older tool instead, with no derived columns (load_id 0)."""
+    if bare:
+        con.execute(
+            "INSERT INTO incidents (ticket_id, client, asset, category, priority, title,"
+            " opened_at, resolved_at, downtime_minutes, users_affected, labour_hours,"
+            " billed_amount, load_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [ticket_id, client, asset, category, priority, title, _as_utc(opened),
+             None if resolved is None else _as_utc(resolved), downtime_minutes,
+             users_affected, labour_hours,
+             None if billed_amount is None else Decimal(billed_amount)])
+        return
+    def instant(text: str | None) -> datetime | None:
+        return None if text is None else _as_utc(text)
+
+    row = {c: None for c in store.INCIDENT_COLUMNS}
+    row.update(ticket_id=ticket_id, client=client, asset=asset, category=category,
+               priority=priority, title=title, opened_at=instant(opened),
+               resolved_at=instant(resolved), downtime_minutes=downtime_minutes,
+               users_affected=users_affected, labour_hours=labour_hours,
+               billed_amount=None if billed_amount is None else Decimal(billed_amount))
+    utc = pl.Datetime("us", "UTC")
+    schema = {c: pl.String for c in store.INCIDENT_COLUMNS} | {
+        "opened_at": utc, "resolved_at": utc, "responded_at": utc,
+        "downtime_minutes": pl.Float64, "users_affected": pl.Int64,
+        "labour_hours": pl.Float64, "billed_amount": pl.Decimal(18, 2)}
+    rows = pl.DataFrame([row], schema=schema, orient="row")
+    summary = store.LoadSummary(f"{ticket_id}.csv", "incidents", "test", 1, 1)
+    store.write_load(con, summary, f"test-{ticket_id}-{time.monotonic_ns()}", rows,
+                     pl.DataFrame(schema={"row_number": pl.Int64, "reason": pl.String,
+                                          "raw": pl.String}), datetime.now(UTC))
+
+
+def _as_utc(text: str) -> datetime:
+    """'2024-01-05 09:00+00' (any offset) -> that instant as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace(" ", "T")).astimezone(UTC)

@@ -646,7 +646,8 @@ def test_rows_without_stored_months_make_the_call_compute_them(con) -> None:
     stored months of the others: B9 opened 2024-06-30 22:30 UTC is July in Berlin."""
     save_scenario(con, BERLIN)
     load(con, _LOADED)
-    ticket(con, "B9", "2024-06-30 22:30+00", "2024-06-30 23:00+00", priority="P1", asset="srv")
+    ticket(con, "B9", "2024-06-30 22:30+00", "2024-06-30 23:00+00", priority="P1", asset="srv",
+           bare=True)
     assert stored_months(con)["B9"] == (None, None)
     out = metrics_json(con, "acme", BERLIN)
     assert out == computed(con, BERLIN)

@@ -17,6 +17,7 @@ from itertools import combinations
 from pathlib import Path
 
 import duckdb
+import helpers
 import polars as pl
 import pytest
 import streamlit as st
@@ -144,18 +145,10 @@ def ticket(con: duckdb.DuckDBPyConnection, ticket_id: str, title: str | None, op
            resolved: str | None = None, *, client: str = "acme", asset: str | None = None,
            priority: str | None = None, downtime_minutes: float | None = None,
            labour_hours: float | None = None, billed: str | None = None) -> None:
-    con.execute(
-        """
-        INSERT INTO incidents (ticket_id, client, asset, priority, title, opened_at, resolved_at,
-            downtime_minutes, labour_hours, billed_amount, ttr_hours, recurrence_key, load_id)
-        SELECT $t, $client, $asset, $priority, $title, o, r, $dm, $lh, $billed,
-               CASE WHEN r >= o THEN (epoch_us(r) - epoch_us(o)) / 3600e6 END, $asset, 1
-        FROM (SELECT CAST($o AS TIMESTAMPTZ) AS o, CAST($r AS TIMESTAMPTZ) AS r)
-        """,
-        {"t": ticket_id, "client": client, "asset": asset, "priority": priority,
-         "title": title, "o": opened, "r": resolved, "dm": downtime_minutes, "lh": labour_hours,
-         "billed": None if billed is None else Decimal(billed)},
-    )
+    """One titled incident, stored through the load's own write (helpers.ticket)."""
+    helpers.ticket(con, ticket_id, opened, resolved, client=client, asset=asset,
+                   priority=priority, downtime_minutes=downtime_minutes,
+                   labour_hours=labour_hours, billed_amount=billed, title=title)
 
 
 def outlook_and_vpn(con: duckdb.DuckDBPyConnection) -> None:
