@@ -154,6 +154,9 @@ def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detecti
         raise InputError(f"{context.name}: the file has a header row but no data rows")
     glob = str(Path(spill.name) / "*.parquet")
     distinct = kept if ascending else _distinct_tickets(glob)
+    # No ticket twice (e.g. ids past a fixed digit width, T-9999999 < T-10000000, so not
+    # ascending as text): the load skips the latest-per-ticket window, which spills at 10M.
+    unique = ascending or distinct == kept
     notes = file_notes(notes, warnings)
     if kept > distinct:
         notes.append(superseded_note(kept - distinct))
@@ -162,7 +165,7 @@ def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detecti
                                sample.header_row),
         detection, order, decimal_comma, preview, pl.concat(rejects).sort("row_number"),
         rows_read=rows_read, warnings=warnings, notes=notes,
-        staged=store.Staged(glob, months_tz, distinct, unique=ascending), spill=spill,
+        staged=store.Staged(glob, months_tz, distinct, unique=unique), spill=spill,
     )
 
 
