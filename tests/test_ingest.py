@@ -595,6 +595,29 @@ def test_a_large_file_read_in_batches_loads_as_read_whole(
     assert "1 rows were earlier updates of the same tickets" in loads[0][5]
 
 
+def test_a_batched_file_of_distinct_ids_out_of_text_order_skips_the_dedup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """T-10 sorts before T-9 as text, but no ticket is there twice: Staged.unique, all 3 kept."""
+    from pipelines import store
+    from pipelines.ingest import stream
+
+    path = tmp_path / "big.csv"
+    path.write_text("Ticket Number,Client,Created\nT-9,Acme,2024-01-01 09:00\n"
+                    "T-10,Acme,2024-01-02 09:00\nT-11,Acme,2024-01-03 09:00\n")
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    ingest_file(path, "t", whole)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
+    seen: list[bool] = []
+    stage = store._stage_parts
+    monkeypatch.setattr(store, "_stage_parts",
+                        lambda con, staged: (seen.append(staged.unique), stage(con, staged))[1])
+    summary = ingest_file(path, "t", batched)
+    assert seen == [True]
+    assert (summary.rows_read, summary.rows_loaded, summary.inserted) == (3, 3, 3)
+    assert _tables(whole) == _tables(batched)
+
+
 def test_a_failed_batched_load_leaves_the_workspace_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One transaction over all batches: a failure before COMMIT keeps nothing."""
