@@ -55,7 +55,7 @@ from pipelines.metrics.facts import Filters, incident_counts, month_text, prepar
 from pipelines.metrics.spend import SpendResult, spend
 from pipelines.metrics.summary import hours, money
 from pipelines.scenario import SETTING_KEY as SCENARIO_KEY
-from pipelines.scenario import Scenario, load_scenario
+from pipelines.scenario import Scenario
 
 SCHEMA = pl.Schema({  # type: ignore[arg-type]  # mypy reads the mixed dict as object
     "workspace": pl.String, "status": pl.String, "message": pl.String,
@@ -182,13 +182,6 @@ def full_figures(con: duckdb.DuckDBPyConnection, name: str,
                                     portfolio_row.SpendFigures.of(cost), checks)
 
 
-def light_row(con: duckdb.DuckDBPyConnection, name: str,
-              scenario: Scenario | None = None) -> dict[str, Any]:
-    """The portfolio figures of the workspace `con` reads, from the metric functions: the
-    same numbers as `row_from_metrics(metrics_json(...))`."""
-    return _figures_row(full_figures(con, name, scenario or load_scenario(con)))
-
-
 def _figures_row(fig: portfolio_row.RowFigures) -> dict[str, Any]:
     """The row's figure columns from either path's figures, rounded as the JSON rounds."""
     cost = fig.cost
@@ -236,11 +229,6 @@ def _attach(mem: duckdb.DuckDBPyConnection, name: str, path: Path,
             return _blank(name, "damaged", str(errors.damaged(name, path, exc)))
         return _blank(name, "error", str(exc).splitlines()[0])
     return None
-
-
-def read_one(mem: duckdb.DuckDBPyConnection, name: str, path: Path) -> dict[str, Any]:
-    """The portfolio row of the workspace file `path`, attached READ_ONLY to `mem`."""
-    return read_batch(mem, [(name, path)])[0]
 
 
 def read_batch(mem: duckdb.DuckDBPyConnection,

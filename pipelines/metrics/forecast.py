@@ -529,14 +529,6 @@ def forward_look(p_breakfix_dearer_12m: float | None, per_user: float, users: in
             f" ({present.percent(min(chance, 0.999))}).")  # 2,000 paths never prove 100%
 
 
-def forecast_frame(forecast_obj: dict[str, Any] | None) -> pl.DataFrame:
-    """The JSON `forecast.months` as a frame (month as a Date), for charts."""
-    rows = (forecast_obj or {}).get("months") or []
-    frame = pl.DataFrame(rows, schema={"month": pl.String, **{c: pl.Float64 for c in _JSON_MONEY}},
-                         orient="row")
-    return frame.with_columns(pl.col("month").str.to_date("%Y-%m"))
-
-
 def confidence_text(conf: dict[str, Any] | None, currency: str | None = None) -> str | None:
     """How firm the past verdict is, in a sentence (None when there is nothing to say)."""
     c = conf or {}
