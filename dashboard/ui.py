@@ -155,9 +155,14 @@ def show_chart(fig: go.Figure, frame: pl.DataFrame, key: str) -> None:
         mime="text/csv", key=f"csv_{key}", icon=":material/download:", on_click="ignore")
 
 
+# What a table cell without a figure says (Streamlit's own default is a grey "None").
+NO_DATA = "no data"
+
+
 def show_table(frame: pl.DataFrame, key: str, **kwargs: Any) -> None:
-    """A table with a download of its rows (CSV, formula-like text neutralised)."""
-    st.dataframe(frame, key=f"table_{key}", hide_index=True, **kwargs)
+    """A table with a download of its rows (CSV, formula-like text neutralised); a missing
+    figure reads "no data"."""
+    st.dataframe(frame, key=f"table_{key}", hide_index=True, placeholder=NO_DATA, **kwargs)
     st.download_button(
         "Download this table (CSV)", csv_bytes(frame), file_name=f"{key}.csv", mime="text/csv",
         key=f"csv_{key}", icon=":material/download:", on_click="ignore")

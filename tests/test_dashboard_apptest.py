@@ -92,6 +92,9 @@ def test_every_page_renders_the_sample_workspace(acme: str, page: str) -> None:
                 assert colour in charts.OKABE_ITO.values(), colour
     downloads = [d.key for d in at.get("download_button")]
     assert sum(k.startswith("csv_") for k in downloads) >= len(figures)
+    for table in at.dataframe:  # a cell without a figure says so, not a grey "None"
+        if table.proto.id and "first_rows" not in table.proto.id:
+            assert table.proto.placeholder == "no data", table.proto.id
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -118,10 +118,12 @@ def _file_panel(i: int, file_id: str, path: str, name: str) -> dict[str, Any] | 
             st.caption(note)
         for lack in p.lacks:
             st.warning(lack, icon=":material/warning:")
-        st.dataframe(p.first_rows, hide_index=True, key=f"first_rows_{i}", height=250)
+        # An empty cell of the file stays empty here, as a spreadsheet shows it.
+        st.dataframe(p.first_rows, hide_index=True, key=f"first_rows_{i}", height=250,
+                     placeholder="")
         if p.rows_rejected:
             st.warning(f"First rejected rows of {p.rows_rejected:,}:")
-            st.dataframe(p.rejects, hide_index=True, key=f"rejects_{i}")
+            st.dataframe(p.rejects, hide_index=True, key=f"rejects_{i}", placeholder="")
         return {"file_id": file_id, "path": path, "name": name,
                 "kind": kind or (fields_kind if user_map else None), "user_map": user_map,
                 "order": order}

@@ -33,7 +33,7 @@ if frame.height == 0:
 else:
     shown = portfolio.listed(frame)
     picked = st.dataframe(
-        shown, key="pf_table", hide_index=True, width="stretch",
+        shown, key="pf_table", hide_index=True, width="stretch", placeholder=ui.NO_DATA,
         on_select="rerun", selection_mode="single-row",
         column_config={
             "workspace": st.column_config.TextColumn("Prospect"),
@@ -81,7 +81,7 @@ if ctx.workspace and ctx.con is not None and frame.height:
             + " --set offers='Essentials:per_user=95;Premium:per_user=160'` or a scenario"
               " file's `[[offers]]` tables.")
         st.dataframe(
-            offers, key="pf_offers", hide_index=True, width="stretch",
+            offers, key="pf_offers", hide_index=True, width="stretch", placeholder="-",
             column_config={
                 "recommended": None,  # said in the caption above
                 "offer": "Offer", "per_user": "Per user", "per_device": "Per device",

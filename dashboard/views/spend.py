@@ -123,6 +123,7 @@ def largest_lines(ctx: ui.Context, cur: str | None) -> None:
         # The key changes with the exclusions, so a saved exclusion clears the selection.
         event = st.dataframe(
             top, key=f"largest_lines_{len(ctx.scenario.exclude_spend)}", hide_index=True,
+            placeholder=ui.NO_DATA,
             on_select="rerun",
             selection_mode="single-row",
             column_config={"invoice_date": st.column_config.DateColumn("date",
