@@ -39,10 +39,8 @@ import hashlib
 import json
 import os
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -75,14 +73,6 @@ CACHE_FILE = ".portfolio-cache.json"
 WORKERS = 2
 # Workspaces attached at once and read by one statement (portfolio_row.batch_figures).
 BATCH = 25
-
-
-@dataclass(frozen=True)
-class PortfolioTiming:
-    """How long a portfolio read took (for the benchmark)."""
-
-    workspaces: int
-    seconds: float
 
 
 def row_from_metrics(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -467,13 +457,6 @@ def _write_cache(root: Path, entries: dict[str, Any]) -> None:
         os.replace(tmp, root / CACHE_FILE)
     except OSError:
         tmp.unlink(missing_ok=True)
-
-
-def timed_portfolio(data_dir: str | Path | None = None) -> tuple[pl.DataFrame, PortfolioTiming]:
-    """`portfolio(data_dir)` and how long it took."""
-    t0 = time.perf_counter()
-    frame = portfolio(data_dir)
-    return frame, PortfolioTiming(frame.height, time.perf_counter() - t0)
 
 
 SORT_KEYS = {
