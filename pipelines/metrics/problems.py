@@ -280,22 +280,26 @@ def assets(
         extra = {"tz": scenario.timezone, "rate": scenario.hourly_rate,
                  "prios": list(scenario.outage_priorities), "limit": limit}
         inner = _window_tickets_sql(
-            f, f"client, asset, labour_hours, {_COST} AS cost, {_DOWN} AS down")
-        # Ranking needs only each pair's tickets and cost (the pairs are counted by a window
-        # over the groups before the LIMIT keeps the top ones); the compensated hour sums,
-        # dear on hundreds of thousands of pairs, are then taken for the top pairs only.
+            f, "client, asset, labour_hours, billed_amount, downtime_minutes, priority,"
+               " ttr_hours")
+        # Ranking needs only each pair's tickets and cost; the pairs are counted on the
+        # materialised groups (a window over them, `count(*) OVER ()`, cost as much as the
+        # grouping itself on 660k pairs). The compensated hour sums, dear on hundreds of
+        # thousands of pairs, are then taken for the top pairs only, their downtime hours
+        # computed after the join (for their tickets only).
         pairs_sql = f"SELECT * FROM ({inner}) WHERE asset IS NOT NULL"
         frame = f.frame(
             f"""
-            WITH top AS (
-                SELECT client, asset, count(*) AS incidents, sum(cost) AS cost,
-                       count(*) OVER () AS pairs
+            WITH g AS MATERIALIZED (
+                SELECT client, asset, count(*) AS incidents, sum({_COST}) AS cost
                 FROM ({pairs_sql}) GROUP BY client, asset
+            ), top AS (
+                SELECT *, (SELECT count(*) FROM g) AS pairs FROM g
                 ORDER BY cost DESC NULLS LAST, incidents DESC, client, asset
                 LIMIT $limit
             ), hours AS (
                 SELECT client, asset, fsum(labour_hours) AS labour_hours,
-                       coalesce(fsum(down), 0) AS downtime_hours
+                       coalesce(fsum({_DOWN}), 0) AS downtime_hours
                 FROM ({pairs_sql}) w SEMI JOIN top USING (client, asset)
                 GROUP BY client, asset
             )
