@@ -338,6 +338,37 @@ def test_import_timestamps_threshold(con, tickets: int, sharing: int, fires: boo
         assert "at the same second, 2024-02-01 08:00:00" in fired["message"]
 
 
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin"])
+@pytest.mark.parametrize(("same_second", "other_seconds", "fires"), [
+    (2, 0, True),   # 3 of 14 tickets on 2024-03-01 00:30:00 UTC = 21%
+    (1, 0, False),  # 2 of 13 = 15%
+    (0, 4, False),  # March holds 5 of 16 (31%), its day too, but no second is shared
+    (2, 4, False),  # 3 of 18 = 17% on the second, within a crowded day and month
+    (3, 4, True),   # 4 of 19 = 21%
+])
+def test_import_timestamps_across_months(con, tz: str, same_second: int, other_seconds: int,
+                                         fires: bool) -> None:
+    """One ticket at 00:30:00 UTC on the 1st of each month of 2024 (in Berlin 01:30, the
+    same month; the shared second is counted as an instant in either zone, months stored
+    in UTC or computed for Berlin); `same_second` more opened at 2024-03-01 00:30:00 UTC
+    and `other_seconds` more that day, each on its own second. The check looks only at
+    months and days that hold more than 20% of the tickets, so a quiet month never hides
+    a shared second and a crowded month without one does not fire."""
+    monthly_invoices(con, year())
+    for m in range(1, 13):
+        ticket(con, f"M{m}", f"2024-{m:02d}-01 00:30:00+00", f"2024-{m:02d}-02 00:00:00+00")
+    for i in range(same_second):
+        ticket(con, f"S{i}", "2024-03-01 00:30:00+00", "2024-03-02 00:00:00+00")
+    for i in range(other_seconds):
+        ticket(con, f"O{i}", f"2024-03-01 0{2 + i}:00:00+00", "2024-03-02 00:00:00+00")
+    fired = checks(con, Scenario(per_user=100, users=1, timezone=tz)).get("import_timestamps")
+    assert (fired is not None) is fires
+    if fires:
+        shown = "2024-03-01 01:30:00" if tz == "Europe/Berlin" else "2024-03-01 00:30:00"
+        assert f"at the same second, {shown}" in fired["message"]
+        assert fired["message"].startswith(f"{same_second + 1:,} of {12 + same_second + other_seconds:,}")
+
+
 @pytest.mark.parametrize(("resolved", "zero", "fires"), [
     (5, 1, False),  # 1 of 5 resolved at the instant opened = 20%
     (9, 2, True),   # 2 of 9 = 22%

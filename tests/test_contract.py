@@ -286,9 +286,8 @@ def test_import_timestamps_finds_a_shared_second_at_either_end(
         n: int, where: str, data_dir: Path, tmp_path: Path) -> None:
     """n tickets one hour apart, of which k = n // 5 + 1 (just over 20%: 1 of 2..4, 2 of
     5..9, 3 of 10..14, 4 of 16) share the earliest (or the latest) second: the check fires
-    (k >= 2) and names that second; with k - 1 on it (20% or less) it does not. The
-    candidates are the seconds at 21 sorted positions, so a run at either end must be
-    found. n = 2..4 with k = 1: one ticket cannot "share" a second, no check."""
+    (k >= 2) and names that second; with k - 1 on it (20% or less) it does not. Only
+    crowded months and days are searched, so a run at either end must be found there. n = 2..4 with k = 1: one ticket cannot "share" a second, no check."""
     for k in (n // 5 + 1, n // 5):
         hours_apart = [datetime(2024, 5, 1, 0, 0, 0) + timedelta(hours=i) for i in range(n)]
         shared = hours_apart[0] if where == "first" else hours_apart[-1]
