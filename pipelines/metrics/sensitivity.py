@@ -1,8 +1,12 @@
 """Which scenario inputs move the verdict most: the break-even price and the crossover month
 at each end of a sensible range of each input (a tornado chart and a table).
 
-Every end is a real recomputation of `spend()` (METRICS.md section 5) with one setting
-changed and the others as the scenario has them, over the same filters and facts.
+Every end is what `spend()` (METRICS.md section 5) gives with one setting changed and
+the others as the scenario has them, over the same filters and facts. Only the scenario's
+own spend reads the tickets: the contract price, the users and the downtime avoided
+reprice its months in decimals (`spend.repriced`), the downtime cost per user-hour
+prices its months' person-hours again (one statement over those numbers), and the
+recurrence window is not read by spend at all, so its ends are the scenario's figures.
 
 Ranges (decisions where the issue and METRICS.md leave them open):
 
@@ -33,8 +37,10 @@ import duckdb
 import polars as pl
 
 from pipelines import present
+from pipelines.metrics.facts import SCENARIO_KEYS as FACTS_KEYS
 from pipelines.metrics.facts import Facts, Filters, month_date, using
-from pipelines.metrics.spend import spend
+from pipelines.metrics.spend import PRICE_KEYS, SpendResult, downtime_costs, repriced, spend
+from pipelines.metrics.spend import SCENARIO_KEYS as SPEND_KEYS
 from pipelines.scenario import Scenario
 
 SCENARIO_KEYS = ("per_user", "users", "cost_per_user_hour", "managed_reduction",
@@ -82,6 +88,22 @@ def _with(scenario: Scenario, key: str, value: float) -> Scenario:
     return dataclasses.replace(scenario, **{key: kind(value)})
 
 
+def _at_end(con: duckdb.DuckDBPyConnection, base: SpendResult, f: Facts, key: str,
+            changed: Scenario) -> SpendResult:
+    """spend() under `changed` (the scenario with setting `key` moved), from `base` (spend()
+    under the scenario, over facts `f`) where no ticket needs reading again."""
+    if key not in SPEND_KEYS and key not in FACTS_KEYS:
+        return base  # spend does not read the setting (the recurrence window)
+    if key in PRICE_KEYS:
+        return repriced(base, changed)
+    if key == "cost_per_user_hour":
+        return repriced(base, changed,
+                        downtime_costs(con, base, changed.cost_per_user_hour))
+    # any other setting: spend() again, on facts of its own (the facts carry the scenario
+    # they were built for, and spend reads some settings from there)
+    return spend(con, changed, f.filters)
+
+
 def _months_apart(a: str | None, b: str | None) -> int | None:
     if a is None or b is None:
         return None
@@ -110,11 +132,7 @@ def sensitivity(
         for lever in levers(scenario):
             ends = []
             for value in (lever.low, lever.high):
-                changed = _with(scenario, lever.key, value)
-                # The facts do not depend on these settings except the recurrence window,
-                # which gets facts of its own so the row is a true recomputation.
-                r = spend(con, changed, filters,
-                          facts=None if lever.key == "recurrence_days" else f)
+                r = _at_end(con, base, f, lever.key, _with(scenario, lever.key, value))
                 ends.append((_price(r.break_even_price_per_user), r.cumulative_crossover))
             (p_lo, c_lo), (p_hi, c_hi) = ends
             swing = None if p_lo is None or p_hi is None else abs(p_hi - p_lo)

@@ -30,9 +30,9 @@ METRICS.md is silent:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import duckdb
 import polars as pl
@@ -74,6 +74,9 @@ class SpendResult:
     window: tuple[date, date] | None = None  # the spend window (first days of its months)
     excluded_lines: int = 0
     excluded_amount: Decimal = ZERO
+    # Per month: the downtime person-hours that `downtime_cost` prices (what `repriced`
+    # needs to price them again at another cost per user-hour).
+    person_hours: tuple[float, ...] = field(default=(), repr=False)
 
     @property
     def window_text(self) -> tuple[str, str] | None:
@@ -212,13 +215,15 @@ def spend(
                 SELECT months.month,
                        coalesce(CAST(spend.amount AS DECIMAL(38,4)), 0) AS spend,
                        CAST(coalesce(cost.person_hours, 0) * $cost_per_user_hour
-                            AS DECIMAL(38,4)) AS downtime_cost
+                            AS DECIMAL(38,4)) AS downtime_cost,
+                       coalesce(cost.person_hours, 0) AS person_hours
                 FROM months LEFT JOIN spend USING (month) LEFT JOIN cost USING (month)
             ), priced AS (
                 SELECT month, spend, downtime_cost,
                        CAST(spend + downtime_cost AS DECIMAL(38,4)) AS breakfix,
                        CAST($fee + CASE WHEN month = $sw_start THEN $onboarding ELSE 0 END
-                            + $managed_share * downtime_cost AS DECIMAL(38,4)) AS managed
+                            + $managed_share * downtime_cost AS DECIMAL(38,4)) AS managed,
+                       person_hours
                 FROM m
             )
             SELECT *,
@@ -240,7 +245,9 @@ def spend(
                 "sw_start": window[0],
                 "sw_after": next_month(window[1]),
             },
-        ).cast(_MONTHLY_SCHEMA)
+        )
+        person_hours = tuple(monthly.get_column("person_hours").to_list())
+        monthly = monthly.drop("person_hours").cast(_MONTHLY_SCHEMA)
         excluded = (0, ZERO)
         if source == "invoices":
             lines, lp = invoice_lines_sql(f)
@@ -260,7 +267,78 @@ def spend(
         window=window,
         excluded_lines=excluded[0],
         excluded_amount=excluded[1],
+        person_hours=person_hours,
     )
+
+
+# The settings `repriced` can move: the managed contract's price and the downtime it avoids.
+PRICE_KEYS = ("per_user", "users", "per_device", "devices", "flat_monthly", "onboarding_fee",
+              "managed_reduction")
+_FOUR_DECIMALS = Decimal("0.0001")
+
+
+def downtime_costs(
+    con: duckdb.DuckDBPyConnection, base: SpendResult, cost_per_user_hour: float
+) -> list[Decimal]:
+    """`base`'s monthly downtime cost at another cost per user-hour: its person-hours times
+    the cost, rounded to 4 decimals by DuckDB as `spend()` rounds them (a statement over
+    the months' numbers, not the tickets)."""
+    row = con.execute(
+        "SELECT [CAST(h * $cost AS DECIMAL(38,4)) FOR h IN $hours]",
+        {"hours": list(base.person_hours), "cost": float(cost_per_user_hour)},
+    ).fetchall()[0]
+    return list(row[0])
+
+
+def repriced(
+    base: SpendResult, scenario: Scenario, downtime_cost: list[Decimal] | None = None
+) -> SpendResult:
+    """What `spend()` gives under `scenario` over the facts `base` was computed from, where
+    `scenario` differs from base's only in PRICE_KEYS, or also in `cost_per_user_hour`
+    when `downtime_cost` gives its months' cost (`downtime_costs`). No query: the months
+    are priced again in decimals, exactly as spend()'s statement does (its decimals are
+    exact; the managed cost is rounded to 4 decimals half away from zero, as DuckDB casts)."""
+    if base.source is None or base.window is None:
+        return _no_spend(monthly_fee(scenario))
+    fee = monthly_fee(scenario)
+    months = base.monthly.get_column("month").to_list()
+    spent = base.monthly.get_column("spend").to_list()
+    costs = base.monthly.get_column("downtime_cost").to_list() if downtime_cost is None \
+        else downtime_cost
+    with localcontext(prec=120, rounding=ROUND_HALF_UP):  # no decimal rounded but the casts'
+        onboarding = _dec(scenario.onboarding_fee)
+        share = Decimal(1) - _dec(scenario.managed_reduction)
+        breakfix = [s + c for s, c in zip(spent, costs)]
+        managed = [(fee + (onboarding if m == base.window[0] else ZERO) + share * c)
+                   .quantize(_FOUR_DECIMALS) for m, c in zip(months, costs)]
+        cum_b, cum_m = _running(breakfix), _running(managed)
+        monthly = pl.DataFrame({
+            "month": months, "spend": spent, "downtime_cost": costs, "breakfix": breakfix,
+            "managed": managed, "cumulative_breakfix": cum_b, "cumulative_managed": cum_m,
+            "ttm_breakfix": _trailing(cum_b), "ttm_managed": _trailing(cum_m),
+        }, schema=_MONTHLY_SCHEMA)
+    totals = _totals(monthly)
+    return SpendResult(
+        source=base.source, totals=totals, monthly=monthly,
+        cumulative_crossover=cumulative_crossover(monthly),
+        run_rate_crossover=run_rate_crossover(monthly),
+        break_even_price_per_user=break_even_price(scenario, totals, monthly.height),
+        monthly_fee=fee, window=base.window, excluded_lines=base.excluded_lines,
+        excluded_amount=base.excluded_amount, person_hours=base.person_hours,
+    )
+
+
+def _running(values: list[Decimal]) -> list[Decimal]:
+    out, total = [], ZERO
+    for v in values:
+        total += v
+        out.append(total)
+    return out
+
+
+def _trailing(running: list[Decimal]) -> list[Decimal]:
+    """The sums of the last 12 values (fewer at the start) from their running sums."""
+    return [r - (running[i - 12] if i >= 12 else ZERO) for i, r in enumerate(running)]
 
 
 def next_month(first: date) -> date:
