@@ -295,3 +295,25 @@ def test_a_file_from_before_responded_at(tmp_path: Path, capsys: pytest.CaptureF
 
     with workspace.connect("svc", tmp_path) as con:
         assert con.execute("SELECT count(responded_at) FROM incidents").fetchall() == [(0,)]
+
+
+def test_a_priority_outside_p1_p5(loaded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A priority text no target names (a tool or map that wrote 'P9' for ticket 1): the
+    ticket stays in the overall statistics (6 responses, 7 business TTRs) but in no
+    priority row and no SLA figure: P1 keeps ticket 2 only (response 2 h, 1 respond and 1
+    resolve timed), 'unknown' keeps ticket 8 only, pooled resolve 1 of 5 = 20%."""
+    import duckdb
+
+    con = duckdb.connect(str(loaded / "svc.duckdb"))
+    con.execute("UPDATE incidents SET priority = 'P9' WHERE ticket_id = 'T1'")
+    con.close()
+    out = metrics(loaded, capsys)
+    assert (out["response"]["count"], out["ttr_business"]["count"]) == (6, 7)
+    by = out["response"]["by_priority"]
+    assert set(by) == {"P1", "P2", "P3", "P4", "P5", "unknown"}
+    assert by["P1"] == {"count": 1, "median_hours": 2.0, "p90_hours": 2.0}
+    assert by["unknown"] == {"count": 1, "median_hours": 1.0, "p90_hours": 1.0}
+    sla = out["sla"]
+    assert sla["respond"]["P1"] == {"timed": 1, "breached": 0, "breach_pct": 0.0}
+    assert sla["resolve"]["P1"] == {"timed": 1, "breached": 0, "breach_pct": 0.0}
+    assert sla["resolve_breach_pct"] == 20.0

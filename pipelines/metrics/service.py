@@ -112,34 +112,48 @@ def _fill(by_priority: pl.DataFrame) -> pl.DataFrame:
     ).select(list(_BY_PRIORITY_SCHEMA)).cast(_BY_PRIORITY_SCHEMA)  # type: ignore[arg-type]
 
 
-_COUNTS = """
-    count(resp_b) FILTER (resp_target IS NOT NULL) AS respond_timed,
-    count(*) FILTER (resp_b > resp_target) AS respond_breached,
-    count(ttr_b) FILTER (ttr_target IS NOT NULL) AS resolve_timed,
-    count(*) FILTER (ttr_b > ttr_target) AS resolve_breached
+# Every count is summed from cells: tickets counted per state, month opened and month
+# resolved (integer sums, so exact), one cheap grouping for all. The state `st` packs
+# three small numbers, (pk * 3 + rs) * 4 + ts, as one grouping key is cheaper than three:
+# pk: 0 no priority, 1-5 P1-P5, 6 any other text (in the totals only, as before).
+# rs: 0 response not timed (none, or no target), 1 within target, 2 breached.
+# ts: 0 not resolved (no TTR), 1 resolved without a target, 2 within, 3 breached.
+_PK_SQL = "CASE WHEN pi IS NOT NULL THEN pi WHEN priority IS NULL THEN 0 ELSE 6 END"
+_STATE_SQL = """
+    (pk * 3 + CASE WHEN resp_b IS NULL OR resp_target IS NULL THEN 0
+                   WHEN resp_b > resp_target THEN 2 ELSE 1 END) * 4
+    + CASE WHEN ttr_b IS NULL THEN 0 WHEN ttr_target IS NULL THEN 1
+           WHEN ttr_b > ttr_target THEN 3 ELSE 2 END AS st
 """
+_PK, _RS, _TS = pl.col("st") // 12, pl.col("st") // 4 % 3, pl.col("st") % 4
+_CELL_COUNTS = {
+    "ttr_count": _TS > 0,
+    "respond_timed": _RS > 0, "respond_breached": _RS == 2,
+    "resolve_timed": _TS >= 2, "resolve_breached": _TS == 3,
+}
+_KEYS = pl.DataFrame({"pk": range(len(PRIORITIES) + 1), "priority": [None, *PRIORITIES]},
+                     schema={"pk": pl.Int32, "priority": pl.String})
 # fsum, not avg: the same figure whatever order threads add rows in.
 _AGGREGATES = """
     count(resp_h) AS response_count, fsum(resp_h) / count(resp_h) AS response_mean_hours,
     quantile_cont(resp_h, [0.5, 0.9]) AS resp_q,
-    count(ttr_h) AS ttr_count,
     count(ttr_b) AS ttr_business_count,
-    fsum(ttr_b / 3600e6) / count(ttr_b) AS ttr_business_mean_hours,
-    {ttr_bq}
-""" + _COUNTS
+    fsum(ttr_b / 3600e6) / count(ttr_b) AS ttr_business_mean_hours
+"""
 # The business-time quantiles per priority, and calendar TTR's, only for the dashboard
 # (`detail`): holistic aggregates are most of the cost on a million tickets.
-_TTR_BQ = "quantile_cont(ttr_b / 3600e6, [0.5, 0.9]) AS ttr_bq,"
-_DETAIL = """
+_TTR_BQ = ", quantile_cont(ttr_b / 3600e6, [0.5, 0.9]) AS ttr_bq"
+_DETAIL = """,
     quantile_cont(resp_b / 3600e6, [0.5, 0.9]) AS resp_bq,
-    quantile_cont(ttr_h, [0.5, 0.9]) AS ttr_q,
+    quantile_cont(ttr_h, [0.5, 0.9]) AS ttr_q
 """
 
 
 def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
            detail: bool) -> pl.DataFrame | None:
-    """One row per part (all, per priority, per month opened, per month resolved) of the
-    window's response and business-time figures; None when no ticket is in the window."""
+    """The window's response and business-time figures: one row for all tickets, one per
+    priority key (pk), and the ticket count `n` per cell (st, om, rm); None when no
+    ticket is in the window."""
     span = f.rows(
         "SELECT min(epoch_us(opened_at)), max(greatest(epoch_us(opened_at),"
         f" epoch_us(resolved_at), epoch_us(responded_at))) FROM ({f.tickets})")[0]
@@ -149,7 +163,7 @@ def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
     respond_us = [round(dict(scenario.sla_respond_hours)[p] * 3600e6) for p in PRIORITIES]
     resolve_us = [round(dict(scenario.sla_resolve_hours)[p] * 3600e6) for p in PRIORITIES]
     # Business time is what the calendar counts up to each end, minus up to the start
-    # (each end's count computed once, in `c`).
+    # (each end's day looked up once, in `d`, and its count computed once, in `c`).
     sql = f"""
     WITH bt_days AS ({cal.sql()}),
     t AS (
@@ -158,31 +172,51 @@ def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
                CASE WHEN responded_at >= opened_at THEN epoch_us(responded_at) END AS p,
                list_position($prios_all, priority) AS pi
         FROM ({f.tickets})
+    ), d AS (
+        SELECT t.*, {cal.day("o")} AS day_o, {cal.day("r")} AS day_r,
+               {cal.day("p")} AS day_p
+        FROM t CROSS JOIN bt_days
     ), c AS (
-        SELECT t.priority, t.om, t.rm, t.ttr_h, t.o, t.p, t.pi,
-               {cal.business_us("bo", "t.o")} AS open_b,
-               {cal.business_us("br", "t.r")} AS resolve_b,
-               {cal.business_us("bp", "t.p")} AS respond_b
-        FROM t{cal.join("bo", "t.o")}{cal.join("br", "t.r")}{cal.join("bp", "t.p")}
-    ), b AS MATERIALIZED (
-        SELECT priority, om, rm, ttr_h, (p - o) / 3600e6 AS resp_h,
+        SELECT priority, om, rm, ttr_h, o, p, pi,
+               {cal.business_us("day_o", "o")} AS open_b,
+               {cal.business_us("day_r", "r")} AS resolve_b,
+               {cal.business_us("day_p", "p")} AS respond_b
+        FROM d
+    ), e AS (
+        SELECT om, rm, ttr_h, {_PK_SQL} AS pk, (p - o) / 3600e6 AS resp_h,
                respond_b - open_b AS resp_b, resolve_b - open_b AS ttr_b,
                list_extract($respond_us, pi) AS resp_target,
                list_extract($resolve_us, pi) AS ttr_target
         FROM c
+    ), b AS MATERIALIZED (
+        SELECT om, rm, pk, resp_h, ttr_b,{" resp_b, ttr_h," if detail else ""} {_STATE_SQL}
+        FROM e
     )
-    SELECT 'all' AS grp, {_AGGREGATES.format(ttr_bq=_TTR_BQ)} FROM b
+    SELECT 'all' AS grp, {_AGGREGATES}{_TTR_BQ} FROM b
     UNION ALL BY NAME
-    SELECT 'priority' AS grp, priority,
-           {_AGGREGATES.format(ttr_bq=_TTR_BQ + _DETAIL if detail else "")}
-    FROM b GROUP BY priority
+    SELECT 'priority' AS grp, pk, {_AGGREGATES}{_TTR_BQ + _DETAIL if detail else ""}
+    FROM b GROUP BY pk
     UNION ALL BY NAME
-    SELECT 'opened' AS grp, om AS month, {_COUNTS} FROM b GROUP BY om
-    UNION ALL BY NAME
-    SELECT 'resolved' AS grp, rm AS month, {_COUNTS} FROM b WHERE rm IS NOT NULL GROUP BY rm
+    SELECT 'cell' AS grp, st, om, rm, count(*) AS n FROM b GROUP BY st, om, rm
     """
     return f.frame(sql, {**cal.params(), "prios_all": list(PRIORITIES),
                          "respond_us": respond_us, "resolve_us": resolve_us})
+
+
+def _monthly(cells: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Respond breaches by month opened, resolve breaches by month resolved, per month
+    of the window."""
+    opened = cells.group_by(pl.col("om").alias("month")).agg(
+        pl.col("respond_timed", "respond_breached").sum())
+    resolved = cells.filter(pl.col("rm").is_not_null()).group_by(
+        pl.col("rm").alias("month")).agg(pl.col("resolve_timed", "resolve_breached").sum())
+    return (months.join(opened, on="month", how="left")
+            .join(resolved, on="month", how="left")
+            .with_columns(pl.col("respond_timed", "respond_breached", "resolve_timed",
+                                 "resolve_breached").fill_null(0))
+            .with_columns(respond_breach_pct=_pct_expr("respond"),
+                          resolve_breach_pct=_pct_expr("resolve"))
+            .select(list(_MONTHLY_SCHEMA)).cast(_MONTHLY_SCHEMA))  # type: ignore[arg-type]
 
 
 def service_levels(
@@ -219,10 +253,18 @@ def service_levels(
         ttr_business_median_hours=pl.col("ttr_bq").list.get(0),
         ttr_business_p90_hours=pl.col("ttr_bq").list.get(1),
     ).drop("resp_q", "resp_bq", "ttr_q", "ttr_bq")
-    overall = rows.filter(pl.col("grp") == "all").row(0, named=True)
+    cells = rows.filter(pl.col("grp") == "cell").with_columns(
+        pl.when(state).then(pl.col("n")).otherwise(0).alias(name)
+        for name, state in _CELL_COUNTS.items())
+    counts = list(_CELL_COUNTS)
+    per = (rows.filter(pl.col("grp") == "priority").drop("grp", "om", "rm", "st", "n")
+           .with_columns(pl.col("pk").cast(pl.Int32)).join(_KEYS, on="pk")
+           .join(cells.group_by(_PK.cast(pl.Int32).alias("pk")).agg(pl.col(counts).sum()),
+                 on="pk").drop("pk"))
+    overall = {**rows.filter(pl.col("grp") == "all").row(0, named=True),
+               **cells.select(pl.col(counts).sum()).row(0, named=True)}
     response = {k: overall[f"response_{k}"] for k in _STATS}
     ttr_business = {k: overall[f"ttr_business_{k}"] for k in _STATS}
-    per = rows.filter(pl.col("grp") == "priority").drop("grp", "month")
     by_priority = pl.concat([
         _spine(scenario).join(per, on="priority", how="left"),
         per.filter(pl.col("priority").is_null()
@@ -231,17 +273,7 @@ def service_levels(
                       resolve_target_hours=pl.lit(None, pl.Float64)),
     ], how="diagonal_relaxed")
     by_priority = _fill(by_priority)
-    opened = rows.filter(pl.col("grp") == "opened").select(
-        "month", "respond_timed", "respond_breached")
-    resolved = rows.filter(pl.col("grp") == "resolved").select(
-        "month", "resolve_timed", "resolve_breached")
-    monthly = (months.join(opened, on="month", how="left")
-               .join(resolved, on="month", how="left")
-               .with_columns(pl.col("respond_timed", "respond_breached", "resolve_timed",
-                                    "resolve_breached").fill_null(0))
-               .with_columns(respond_breach_pct=_pct_expr("respond"),
-                             resolve_breach_pct=_pct_expr("resolve"))
-               .select(list(_MONTHLY_SCHEMA)).cast(_MONTHLY_SCHEMA))  # type: ignore[arg-type]
+    monthly = _monthly(cells, months)
     return ServiceResult(
         response=response,
         ttr_business=ttr_business,
