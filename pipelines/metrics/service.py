@@ -137,14 +137,14 @@ _KEYS = pl.DataFrame({"pk": range(len(PRIORITIES) + 1), "priority": [None, *PRIO
 _AGGREGATES = """
     count(resp_h) AS response_count, fsum(resp_h) / count(resp_h) AS response_mean_hours,
     quantile_cont(resp_h, [0.5, 0.9]) AS resp_q,
-    count(ttr_b) AS ttr_business_count,
-    fsum(ttr_b / 3600e6) / count(ttr_b) AS ttr_business_mean_hours
+    count(ttr_bh) AS ttr_business_count,
+    fsum(ttr_bh) / count(ttr_bh) AS ttr_business_mean_hours
 """
 # The business-time quantiles per priority, and calendar TTR's, only for the dashboard
 # (`detail`): holistic aggregates are most of the cost on a million tickets.
-_TTR_BQ = ", quantile_cont(ttr_b / 3600e6, [0.5, 0.9]) AS ttr_bq"
+_TTR_BQ = ", quantile_cont(ttr_bh, [0.5, 0.9]) AS ttr_bq"
 _DETAIL = """,
-    quantile_cont(resp_b / 3600e6, [0.5, 0.9]) AS resp_bq,
+    quantile_cont(resp_bh, [0.5, 0.9]) AS resp_bq,
     quantile_cont(ttr_h, [0.5, 0.9]) AS ttr_q
 """
 
@@ -189,7 +189,8 @@ def _query(f: Facts, scenario: Scenario, schedule: bt.Schedule,
                list_extract($resolve_us, pi) AS ttr_target
         FROM c
     ), b AS MATERIALIZED (
-        SELECT om, rm, pk, resp_h, ttr_b,{" resp_b, ttr_h," if detail else ""} {_STATE_SQL}
+        SELECT om, rm, pk, resp_h, ttr_b / 3600e6 AS ttr_bh,
+               {"resp_b / 3600e6 AS resp_bh, ttr_h," if detail else ""} {_STATE_SQL}
         FROM e
     )
     SELECT 'all' AS grp, {_AGGREGATES}{_TTR_BQ} FROM b
