@@ -1,6 +1,6 @@
 """Time a dashboard rerun after a filter or the contract price changes, on 1M incidents.
 
-    python benchmarks/bench_dashboard.py [--incidents 1000000] [--keep DIR]
+    python benchmarks/bench_dashboard.py [--incidents 1000000] [--keep DIR] [--pages spend,...]
 
 Builds a workspace with `bench_metrics.build` (generated inside DuckDB), then drives the
 real app with streamlit.testing.v1.AppTest: for each page, it changes the contract price,
@@ -48,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the workspace here and keep it")
+    parser.add_argument("--pages", help="only these pages, comma-separated (spend,overview)")
     args = parser.parse_args(argv)
+    pages = PAGES if not args.pages else [
+        p for p in PAGES if Path(p).stem in args.pages.split(",")]
+    if not pages:
+        parser.error(f"--pages: none of {args.pages!r}; pages: "
+                     + ", ".join(Path(p).stem for p in PAGES))
 
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     results: dict[str, list[float]] = {}
     price = 125.0
-    for page in PAGES:
+    for page in pages:
         at = AppTest.from_file(str(APP), default_timeout=120)
         timed(at, "first load (overview)", results)
         if page != PAGES[0]:

@@ -92,8 +92,7 @@ CHECKS = (("checks",), False)
 PAGE_FAMILIES: dict[str, tuple[tuple[tuple[str, ...], bool], ...]] = {
     "overview": ((("incidents", "ttr", "downtime"), False),
                  (("spend", "forecast", "confidence"), False), CHECKS),
-    "spend": ((("spend", "predictability", "forecast"), False), CHECKS),
-    "sensitivity": ((("sensitivity",), False),),  # the Spend page's tornado
+    "spend": ((("spend", "predictability", "forecast", "sensitivity"), False), CHECKS),
     "downtime": ((("downtime",), True), CHECKS),
     "time_to_resolve": ((("incidents", "ttr"), True), CHECKS),
     "service_levels": ((("service",), True),),

@@ -168,3 +168,25 @@ def test_no_spend_data_gives_no_rows(empty_workspace: str, data_dir: Path) -> No
         assert sens.sensitivity(con, Scenario()).is_empty()
         _same(repriced(spend(con, Scenario()), Scenario(per_user=1)),
               spend(con, Scenario(per_user=1)))
+
+
+def test_computed_with_the_spend_family_it_reuses_that_spend(
+        generated: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """metrics.compute hands its spend to the sensitivity (the Spend page computes both in
+    one group): one spend() for both, the same frame as the sensitivity alone."""
+    from pipelines import metrics
+    from pipelines.metrics import figures
+    calls: list[Scenario] = []
+
+    def counting(*args: object, **kwargs: object) -> SpendResult:
+        calls.append(args[1])  # type: ignore[arg-type]
+        return spend(*args, **kwargs)  # type: ignore[arg-type]
+
+    scenario, filters = SCENARIOS[1], FILTERS[1]
+    with duckdb.connect(str(generated["invoices"]), read_only=True) as con:
+        alone = sens.sensitivity(con, scenario, filters)
+        monkeypatch.setattr(figures, "spend", counting)
+        monkeypatch.setattr(sens, "spend", counting)
+        got = metrics.compute(con, "w", scenario, filters, ("spend", "forecast", "sensitivity"))
+    assert calls == [scenario]
+    assert got.sensitivity is not None and got.sensitivity.equals(alone)

@@ -5,6 +5,10 @@ Sections, top to bottom (each a function, so later panels slot in between): the 
 checks, the headline tiles, the three cost charts, the largest lines.
 """
 
+from typing import Any
+
+import duckdb
+import polars as pl
 import streamlit as st
 
 from dashboard import ui
@@ -92,10 +96,10 @@ def predictability_panel(s: Summary, cur: str | None) -> None:
                   s.chart_data("predictability"), "spend_predictability")
 
 
-def sensitivity_panel(ctx: ui.Context, cur: str | None) -> None:
+def sensitivity_panel(s: Summary, cur: str | None) -> None:
     """Which inputs move the verdict most: a tornado of the break-even price and a table."""
     st.subheader("What moves the verdict?")
-    frame = ui.figures(ctx, "sensitivity").sensitivity
+    frame = s.sensitivity
     ui.show_chart(charts.sensitivity_tornado(frame, cur, sensitivity.row_labels(frame, cur)),
                   frame, "spend_sensitivity")
     st.caption(sensitivity.NOTE)
@@ -109,11 +113,22 @@ def _save_exclusions(ctx: ui.Context, texts: list[str]) -> None:
     st.rerun()
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _largest(key: tuple[Any, ...], filters: data.Filters, settings: tuple[Any, ...],
+             _scenario: Scenario, _con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The 15 largest counted lines, cached like the figures: by the data version (`key`),
+    the filters and the settings they read (`settings`: the time zone of the window, the
+    kinds counted and the exclusions), not by the price, which reruns the page."""
+    return metrics.largest_lines(_con, _scenario, filters, limit=15)
+
+
 def largest_lines(ctx: ui.Context, cur: str | None) -> None:
     """The largest counted lines; select one and leave it (and lines like it) out."""
     st.subheader("Largest break-fix lines")
     assert ctx.con is not None
-    top = metrics.largest_lines(ctx.con, ctx.scenario, ctx.filters, limit=15)
+    sc = ctx.scenario
+    top = _largest(ui.cache_key(ctx.data_dir, ctx.workspace, ctx.version), ctx.filters,
+                   (sc.timezone, sc.include_parts, sc.exclude_spend), sc, ctx.con)
     if top.is_empty():
         st.caption("No invoice line is counted as break-fix in these months.")
     else:
@@ -166,5 +181,5 @@ if ui.require_data(ctx):
         headline(s, cur)
         cost_charts(s, cur)
         predictability_panel(s, cur)
-        sensitivity_panel(ctx, cur)
+        sensitivity_panel(s, cur)
         largest_lines(ctx, cur)

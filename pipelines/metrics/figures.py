@@ -167,7 +167,7 @@ def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scena
         out["downtime"] = downtime(con, scenario, filters, facts=f)
         if detail:
             out["downtime_by_day"] = downtime_by_day(con, scenario, filters, facts=f)
-    if wanted & {"spend", "checks", "predictability", "forecast", "confidence"}:
+    if wanted & {"spend", "checks", "predictability", "forecast", "confidence", "sensitivity"}:
         out["spend"] = cost = spend(con, scenario, filters, facts=f)
         out.update(_from_spend(cost, scenario, wanted))
     if "service" in wanted:
@@ -182,7 +182,7 @@ def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scena
         assert isinstance(counts, dict)
         out["checks"] = tuple(evidence.evidence_checks(con, f, cost, counts, context))
     if "sensitivity" in wanted:
-        out["sensitivity"] = levers.sensitivity(con, scenario, filters, facts=f)
+        out["sensitivity"] = levers.sensitivity(con, scenario, filters, facts=f, base=cost)
     return out
 
 

@@ -121,11 +121,16 @@ def sensitivity(
     filters: Filters | None = None,
     *,
     facts: Facts | None = None,
+    base: SpendResult | None = None,
 ) -> pl.DataFrame:
     """Per input: its value, the range's ends, the break-even price and the cumulative
-    crossover at the scenario's value and at each end; empty without spend data."""
+    crossover at the scenario's value and at each end; empty without spend data.
+
+    `base`: the scenario's spend() over the same filters and `facts`, when the caller has
+    it (metrics.compute does), so the tickets are not read again."""
     with using(con, scenario, filters, facts) as f:
-        base = spend(con, scenario, filters, facts=f)
+        if base is None:
+            base = spend(con, scenario, filters, facts=f)
         if f is None or base.source is None:
             return pl.DataFrame(schema=SENSITIVITY_SCHEMA)
         rows: list[dict[str, Any]] = []
