@@ -182,15 +182,19 @@ class Segments:
         return {"seg_start": self.starts, "seg_len": self.lengths, "seg_cum": self.cum}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_DAY = timedelta(days=1)
+
+
 def epoch_us(instant: datetime) -> int:
     """An aware datetime as exact microseconds since the epoch."""
-    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = instant - _EPOCH
     return (delta.days * 86400 + delta.seconds) * US + delta.microseconds
 
 
 def _instant_us(day: date, minutes: int, zone: ZoneInfo) -> int:
     if minutes == 1440:
-        day, minutes = day + timedelta(days=1), 0
+        day, minutes = day + _ONE_DAY, 0
     return epoch_us(datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone))
 
 
