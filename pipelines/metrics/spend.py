@@ -179,6 +179,44 @@ def _spend_sql(f: Facts, source: str) -> tuple[str, dict[str, object]]:
     return sql, {"hourly_rate": f.scenario.hourly_rate}
 
 
+# The spend window's months priced (METRICS.md section 5), from the monthly spend of the
+# source ({spend}) and the downtime facts ({downtime}); `repriced` prices them again in
+# decimals exactly as this statement does, so a change here is a change there.
+_MONTHLY_SQL = """
+WITH months AS (
+    SELECT CAST(range AS DATE) AS month
+    FROM range($sw_start, $sw_after, INTERVAL 1 MONTH)
+), spend AS ({spend}),
+cost AS (
+    SELECT om AS month, fsum(hours * users) AS person_hours
+    FROM ({downtime}) GROUP BY om
+), m AS (
+    SELECT months.month,
+           coalesce(CAST(spend.amount AS DECIMAL(38,4)), 0) AS spend,
+           CAST(coalesce(cost.person_hours, 0) * $cost_per_user_hour
+                AS DECIMAL(38,4)) AS downtime_cost,
+           coalesce(cost.person_hours, 0) AS person_hours
+    FROM months LEFT JOIN spend USING (month) LEFT JOIN cost USING (month)
+), priced AS (
+    SELECT month, spend, downtime_cost,
+           CAST(spend + downtime_cost AS DECIMAL(38,4)) AS breakfix,
+           CAST($fee + CASE WHEN month = $sw_start THEN $onboarding ELSE 0 END
+                + $managed_share * downtime_cost AS DECIMAL(38,4)) AS managed,
+           person_hours
+    FROM m
+)
+SELECT *,
+       sum(breakfix) OVER cum AS cumulative_breakfix,
+       sum(managed) OVER cum AS cumulative_managed,
+       sum(breakfix) OVER ttm AS ttm_breakfix,
+       sum(managed) OVER ttm AS ttm_managed
+FROM priced
+WINDOW cum AS (ORDER BY month ROWS UNBOUNDED PRECEDING),
+       ttm AS (ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW)
+ORDER BY month
+"""
+
+
 def _no_spend(fee: Decimal) -> SpendResult:
     none: dict[str, Decimal | None] = {k: None for k in (
         "spend_total", "downtime_cost_total", "breakfix_total", "managed_total")}
@@ -203,39 +241,7 @@ def spend(
             return _no_spend(fee)
         spend_sql, params = _spend_sql(f, source)
         monthly = f.frame(
-            f"""
-            WITH months AS (
-                SELECT CAST(range AS DATE) AS month
-                FROM range($sw_start, $sw_after, INTERVAL 1 MONTH)
-            ), spend AS ({spend_sql}),
-            cost AS (
-                SELECT om AS month, fsum(hours * users) AS person_hours
-                FROM ({f.downtime}) GROUP BY om
-            ), m AS (
-                SELECT months.month,
-                       coalesce(CAST(spend.amount AS DECIMAL(38,4)), 0) AS spend,
-                       CAST(coalesce(cost.person_hours, 0) * $cost_per_user_hour
-                            AS DECIMAL(38,4)) AS downtime_cost,
-                       coalesce(cost.person_hours, 0) AS person_hours
-                FROM months LEFT JOIN spend USING (month) LEFT JOIN cost USING (month)
-            ), priced AS (
-                SELECT month, spend, downtime_cost,
-                       CAST(spend + downtime_cost AS DECIMAL(38,4)) AS breakfix,
-                       CAST($fee + CASE WHEN month = $sw_start THEN $onboarding ELSE 0 END
-                            + $managed_share * downtime_cost AS DECIMAL(38,4)) AS managed,
-                       person_hours
-                FROM m
-            )
-            SELECT *,
-                   sum(breakfix) OVER cum AS cumulative_breakfix,
-                   sum(managed) OVER cum AS cumulative_managed,
-                   sum(breakfix) OVER ttm AS ttm_breakfix,
-                   sum(managed) OVER ttm AS ttm_managed
-            FROM priced
-            WINDOW cum AS (ORDER BY month ROWS UNBOUNDED PRECEDING),
-                   ttm AS (ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW)
-            ORDER BY month
-            """,
+            _MONTHLY_SQL.format(spend=spend_sql, downtime=f.downtime),
             {
                 **params,
                 "cost_per_user_hour": scenario.cost_per_user_hour,
@@ -305,6 +311,8 @@ def repriced(
     spent = base.monthly.get_column("spend").to_list()
     costs = base.monthly.get_column("downtime_cost").to_list() if downtime_cost is None \
         else downtime_cost
+    if len(costs) != len(months):
+        raise ValueError(f"{len(costs)} months of downtime cost for {len(months)} months")
     with localcontext(prec=120, rounding=ROUND_HALF_UP):  # no decimal rounded but the casts'
         onboarding = _dec(scenario.onboarding_fee)
         share = Decimal(1) - _dec(scenario.managed_reduction)
