@@ -201,7 +201,10 @@ def parse_timestamps_wall(raw: pl.Series, day_first: bool | None, tz: str
         fmt = _best_format(pending, formats)
         if fmt is None:
             break
-        parsed, naive = _strptime(raw, fmt, tz)
+        # Polars' per-value cache pays off only for repeated values (dates without a time);
+        # for timestamps, mostly distinct, hashing each one doubles the cost of the parse.
+        cache = pending.n_unique() * 2 < pending.len()
+        parsed, naive = _strptime(raw, fmt, tz, cache)
         hit = todo & parsed.is_not_null()
         out = parsed if out is None else _where(hit, parsed, out)
         wall = naive if wall is None else _where(hit, naive, wall)
@@ -245,11 +248,12 @@ def _best_format(sample: pl.Series, formats: list[str]) -> str | None:
     return best
 
 
-def _strptime(raw: pl.Series, fmt: str, tz: str) -> tuple[pl.Series, pl.Series]:
+def _strptime(raw: pl.Series, fmt: str, tz: str, cache: bool = True
+              ) -> tuple[pl.Series, pl.Series]:
     if "z" in fmt:
-        return (raw.str.strptime(INSTANT, fmt, strict=False),
+        return (raw.str.strptime(INSTANT, fmt, strict=False, cache=cache),
                 pl.repeat(None, len(raw), dtype=pl.Datetime("us"), eager=True))
-    naive = raw.str.strptime(pl.Datetime("us"), fmt, strict=False)
+    naive = raw.str.strptime(pl.Datetime("us"), fmt, strict=False, cache=cache)
     return localise(naive, tz), naive
 
 

@@ -3,6 +3,8 @@ noted as its row's reason. Subclassed per kind (incidents.py, invoices.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,11 @@ TYPED_FIELDS = ("opened_at", "resolved_at", "invoice_date", "downtime_minutes", 
 DATE_FIELDS = ("opened_at", "resolved_at", "invoice_date", "responded_at")
 NUMBER_FIELDS = ("billed_amount", "amount", "unit_price", "tax", "labour_hours",
                  "downtime_minutes", "quantity", "response_minutes")
+
+# Parsing a column is mostly one core's work, and Polars lets go of the GIL while it runs:
+# a file's date and number columns are parsed two at a time (Reader.prefetch), and each
+# result is taken in the reader's fixed order, so the outcome is the same as one by one.
+_PARSERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="breakeven-parse")
 
 
 def present(headers: list[str], wanted: tuple[str, ...]) -> list[str]:
@@ -58,6 +65,7 @@ class Reader:
         self.frame = raw.frame
         self.height = raw.frame.height
         self.problems: list[pl.Series] = []
+        self._parses: dict[tuple[str, str], Future[Any]] = {}
         self.notes: list[str] = []
         self.warnings = 0
         profile = detection.profile
@@ -115,6 +123,26 @@ class Reader:
                                .otherwise(values)).to_series()
             carried[fld] = marked.forward_fill().replace("", None).alias(fld)
         return reason.alias("reason"), carried
+
+    def _parsed(self, what: str, header: str) -> Future[Any]:
+        """The column's parse as `what` ("date": (instants, walls), "money", "number"),
+        started once, on a parser thread."""
+        key = (what, header)
+        if key not in self._parses:
+            txt, comma = self._text(header), self.decimal_comma
+            read: Callable[[], Any] = {
+                "date": lambda: parse.parse_timestamps_wall(txt, self.order.day_first, self.tz),
+                "money": lambda: parse.parse_money_staged(txt, comma),
+                "number": lambda: parse.parse_number(txt, comma),
+            }[what]
+            self._parses[key] = _PARSERS.submit(read)
+        return self._parses[key]
+
+    def prefetch(self, dates: list[Source], money: list[Source], numbers: list[Source]) -> None:
+        """Start parsing these sources now, so that they run side by side."""
+        for what, sources in (("date", dates), ("money", money), ("number", numbers)):
+            for src in sources:
+                self._parsed(what, src.header)
 
     def _present(self, headers: tuple[str, ...]) -> list[str]:
         return present(self.raw.headers, headers)
@@ -188,7 +216,7 @@ class Reader:
         placeholders: list[pl.Series] = []
         for src in sources:
             txt = self._text(src.header)
-            parsed, wall = parse.parse_timestamps_wall(txt, self.order.day_first, self.tz)
+            parsed, wall = self._parsed("date", src.header).result()
             placeholder = parse.is_placeholder(parsed)
             bad = unreadable(txt, parsed)
             self._flag(bad, f"'{src.header}' is '{{}}', not a date ({how})", txt)
@@ -235,8 +263,7 @@ class Reader:
         values: list[pl.Series] = []
         for src in self._sources(fld):
             txt = self._text(src.header)
-            value = (parse.parse_money_staged(txt, self.decimal_comma) if money
-                     else parse.parse_number(txt, self.decimal_comma))
+            value = self._parsed("money" if money else "number", src.header).result()
             if src.scale != 1:
                 value = (value * float(src.scale)) if not money else (
                     value.cast(pl.Float64) * float(src.scale)).cast(parse.STAGED_MONEY,

@@ -22,6 +22,11 @@ class TicketReader(Reader):
     def incidents(self, workspace: str) -> tuple[pl.DataFrame, pl.Series]:
         """The canonical incident rows (with ROW and __updated) and each row's reason."""
         profile = self.det.profile
+        src = self._sources
+        self.prefetch(src("opened_at") + src("resolved_at") + src("responded_at")
+                      + self.updated_sources, src("billed_amount"),
+                      src("users_affected") + src("downtime_minutes") + src("labour_hours")
+                      + src("response_minutes"))
         ticket_id = self.required_text("ticket_id", "every ticket needs its number")
         priority_raw = self.text("priority")
         opened = self.timestamps("opened_at", required=True)
@@ -69,7 +74,7 @@ class TicketReader(Reader):
         kept = []
         for src in self._sources(fld):
             txt = self._text(src.header)
-            parsed, _ = parse.parse_timestamps_wall(txt, self.order.day_first, self.tz)
+            parsed, _ = self._parsed("date", src.header).result()
             if txt.drop_nulls().len() and not parsed.drop_nulls().len():
                 example = txt.drop_nulls()[0]
                 self.notes.append(f"'{src.header}' holds no dates (e.g. '{example}'): not read"
