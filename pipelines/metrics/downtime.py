@@ -126,7 +126,8 @@ def downtime(
     with using(con, scenario, filters, facts) as f:
         if f is None:
             return _empty()
-        recur = {"limit": limit, "recur_us": scenario.recurrence_days * 86_400_000_000}
+        recur: dict[str, object] = {"limit": limit,
+                                    "recur_us": scenario.recurrence_days * 86_400_000_000}
         rows = f.frame(_downtime_sql(f, _FAST), recur)
         check = rows.filter(pl.col("part") == "total").select("partitions", "keys", "ties")
         if check.height and (check.row(0)[0] != check.row(0)[1] or check.row(0)[2]):
