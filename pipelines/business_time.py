@@ -236,8 +236,8 @@ class DayTable:
 
     In SQL the table is one list with a struct per day, {a, s0, e0, s1, e1, ...}: piece
     j runs from s_j to e_j and `a` is `cum` minus every s_j, so the business time up to
-    instant t of that day is `a + sum(least(greatest(t, s_j), e_j))` (an unused piece
-    adds 0 - 0). An instant's day is then one list look-up by its UTC day number:
+    instant t of that day is `a` plus the sum of t clamped to [s_j, e_j] (an unused
+    piece adds 0 - 0). An instant's day is then one list look-up by its UTC day number:
     cheaper than an equality join per instant column, far cheaper than an ASOF join on
     millions of rows."""
 
@@ -277,8 +277,12 @@ class DayTable:
     def business_us(self, day: str, instant_us: str) -> str:
         """SQL of the business microseconds before `instant_us`, given `day`, a column
         holding `self.day(instant_us)` (NULL when the instant is)."""
-        terms = "".join(f" + least(greatest({instant_us}, {day}.s{j}), {day}.e{j})"
-                        for j in range(self.pieces))
+        # The clamp of the instant to [s_j, e_j] as a CASE: cheaper in DuckDB than
+        # least(greatest(...)), and NULL for a NULL instant as well.
+        terms = "".join(
+            f" + CASE WHEN {instant_us} <= {day}.s{j} THEN {day}.s{j}"
+            f" WHEN {instant_us} >= {day}.e{j} THEN {day}.e{j} ELSE {instant_us} END"
+            for j in range(self.pieces))
         return f"({day}.a{terms})"
 
 
