@@ -69,3 +69,25 @@ def test_ticks_under_each_priority_carry_its_ticket_count() -> None:
     fig = charts.ttr_by_priority(by_priority)
     assert list(fig.layout.xaxis.tickvals) == ["P1", "Unknown"]
     assert list(fig.layout.xaxis.ticktext) == ["P1<br>1,200 tickets", "Unknown<br>3 tickets"]
+
+
+def test_charts_carry_the_house_template_as_update_layout_would_set_it() -> None:
+    """`common.house_template` skips Plotly's re-check of the template, not the template:
+    a chart's figure is the one `update_layout(template="plotly_white")` makes, and
+    changing one chart's template leaves the registered one (and the next chart) alone."""
+    import plotly.io as pio
+
+    from pipelines.charts import common
+
+    monthly = pl.DataFrame({"month": [date(2024, 1, 1), date(2024, 2, 1)], "y": [1.0, 2.0]})
+    for fig in (common.layout(go.Figure(go.Scatter(x=common.col(monthly, "month"),
+                                                   y=common.col(monthly, "y"))),
+                              "Title", "Month", "Hours"),
+                common.empty("Nothing", "no data")):
+        checked = go.Figure(fig)
+        checked.update_layout(template="plotly_white")
+        assert fig.to_dict() == checked.to_dict()
+        assert fig.layout.template.layout.paper_bgcolor == "white"
+        fig.layout.template.layout.paper_bgcolor = "red"
+    assert pio.templates["plotly_white"].layout.paper_bgcolor == "white"
+    assert common.empty("Again", "no data").layout.template.layout.paper_bgcolor == "white"
