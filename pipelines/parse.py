@@ -111,7 +111,7 @@ def decide_date_order(
     second_big: tuple[str, str] | None = None
     any_year_last: tuple[str, str] | None = None
     for header, s in columns.items():
-        s = _first_of_each_date(s)
+        s = first_of_each_date(s)
         s = s.filter(s.str.contains(r"^\s*[0-9]{1,2}[/.\-]"))  # cheap anchored pre-filter
         parts = s.drop_nulls().str.extract_groups(YEAR_LAST.pattern)
         p = parts.struct.unnest().drop_nulls()
@@ -154,12 +154,13 @@ def decide_date_order(
                      problem=problem)
 
 
-def _first_of_each_date(s: pl.Series) -> pl.Series:
+def first_of_each_date(s: pl.Series) -> pl.Series:
     """The values whose date part (the first 11 characters after leading blanks: enough
     for YEAR_LAST and the character after it) is seen for the first time, in file order.
 
     The date order depends only on that part, and the first value of each keeps the
     examples named in messages the same; 1M timestamps have a few thousand dates.
+    Applied twice, it returns what it returned once (callers may reduce a column first).
     """
     if s.len() < 10_000:
         return s

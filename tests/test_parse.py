@@ -173,3 +173,29 @@ def test_placeholders_are_the_known_no_date_values_only() -> None:
     s = pl.Series(["1899-12-30", "1900-01-01", "0001-01-01", "1850-03-01", "0001-06-15"])
     parsed = parse.parse_timestamps(s, None, "UTC", keep_placeholders=True)
     assert parse.is_placeholder(parsed).to_list() == [True, True, True, False, False]
+
+
+def test_first_of_each_date_applied_twice_is_applied_once():
+    """The reader reduces each date column on a parser thread, then decide_date_order
+    reduces it again: the second pass must keep every value of the first."""
+    days = [f"{d:02d}/{m:02d}/2024 {h:02d}:00" for m in (1, 2) for d in range(1, 29)
+            for h in range(24)]
+    s = pl.Series("Opened", (days * 10) + [" 13/01/2024 09:00", None])
+    once = parse.first_of_each_date(s)
+    assert once.len() == 2 * 28 + 1  # one per date, and the padded value's own key
+    assert parse.first_of_each_date(once).to_list() == once.to_list()
+
+
+@pytest.mark.parametrize("repeated", [True, False])
+def test_timestamps_same_with_or_without_the_parse_cache(repeated):
+    """Distinct timestamps skip Polars' per-value cache, repeated ones keep it: the values
+    are the same either way (checked against a column read one value at a time)."""
+    stamps = [f"2024-03-{d:02d} {h:02d}:{m:02d}:00" for d in range(1, 29) for h in range(24)
+              for m in (0, 30)]
+    values = (stamps[:3] * 400) if repeated else stamps
+    raw = pl.Series("t", values + ["not a date", None])
+    parsed, wall = parse.parse_timestamps_wall(raw, None, "Europe/London")
+    one_by_one = [parse.parse_timestamps_wall(pl.Series("t", [v]), None, "Europe/London")[0][0]
+                  for v in raw.to_list()]
+    assert parsed.to_list() == one_by_one
+    assert wall.null_count() == 2

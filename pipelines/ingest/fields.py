@@ -25,7 +25,7 @@ NUMBER_FIELDS = ("billed_amount", "amount", "unit_price", "tax", "labour_hours",
 # Parsing a column is mostly one core's work, and Polars lets go of the GIL while it runs:
 # a file's date and number columns are parsed two at a time (Reader.prefetch), and each
 # result is taken in the reader's fixed order, so the outcome is the same as one by one.
-_PARSERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="breakeven-parse")
+PARSERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="breakeven-parse")
 
 
 def present(headers: list[str], wanted: tuple[str, ...]) -> list[str]:
@@ -84,16 +84,20 @@ class Reader:
         self.clean = self.frame.select(
             parse.clean_text(h) if h in trim else parse.drop_markers(h) for h in sorted(used))
         self.skip_reason, self.carried = self._skipped_rows()
+        # The file's two decisions run side by side: the decimal comma on one parser
+        # thread, the first value of each date per column on the other.
+        comma = None if decimal_comma is not None else PARSERS.submit(
+            parse.decide_decimal_comma, {h: self._text(h) for h in number_headers(detection)},
+            raw.delimiter)
         if order is None:
+            dates = date_headers(detection, raw.headers)
+            firsts = [PARSERS.submit(parse.first_of_each_date, self._text(h)) for h in dates]
             order = parse.decide_date_order(
-                name, {h: self._text(h) for h in date_headers(detection, raw.headers)},
+                name, {h: f.result() for h, f in zip(dates, firsts, strict=True)},
                 profile.date_order, user_order, (remembered or {}).get("order"),
                 (remembered or {}).get("file"))
         self.order = order
-        if decimal_comma is None:
-            decimal_comma = parse.decide_decimal_comma(
-                {h: self._text(h) for h in number_headers(detection)}, raw.delimiter)
-        self.decimal_comma = decimal_comma
+        self.decimal_comma = comma.result() if comma is not None else bool(decimal_comma)
 
     def _skipped_rows(self) -> tuple[pl.Series, dict[str, pl.Series]]:
         """Rows the profile says are not data, with their reason; values carried down.
@@ -135,7 +139,7 @@ class Reader:
                 "money": lambda: parse.parse_money_staged(txt, comma),
                 "number": lambda: parse.parse_number(txt, comma),
             }[what]
-            self._parses[key] = _PARSERS.submit(read)
+            self._parses[key] = PARSERS.submit(read)
         return self._parses[key]
 
     def prefetch(self, dates: list[Source], money: list[Source], numbers: list[Source]) -> None:

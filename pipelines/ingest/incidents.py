@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines import parse, store
 from pipelines.formats import Source
-from pipelines.ingest.fields import Reader
+from pipelines.ingest.fields import PARSERS, Reader
 from pipelines.reading import ROW
 
 
@@ -29,6 +29,8 @@ class TicketReader(Reader):
                       + src("response_minutes"))
         ticket_id = self.required_text("ticket_id", "every ticket needs its number")
         priority_raw = self.text("priority")
+        priority = PARSERS.submit(parse.normalise_priorities, priority_raw,
+                                   profile.values.get("priority"))
         opened = self.timestamps("opened_at", required=True)
         resolved = self.timestamps("resolved_at")
         responded = self.responded_at(opened)
@@ -55,7 +57,7 @@ class TicketReader(Reader):
             "billed_amount": self.numbers("billed_amount", money=True),
             "responded_at": responded,
             "__updated": updated,
-            "priority": parse.normalise_priorities(priority_raw, profile.values.get("priority")),
+            "priority": priority.result(),
         })
         self._require(rows, ("ticket_id", "client", "opened_at"))
         reasons = self.reasons()
