@@ -231,3 +231,23 @@ def test_backtest_on_seeded_families_meets_the_bar() -> None:
     assert 0.65 <= score.covered / score.months <= 0.95
     assert score.abs_err < score.abs_err_naive
     assert score.brier / score.cases < 0.2
+
+
+def test_a_second_price_reuses_the_paths_and_prices_them_as_a_fresh_run() -> None:
+    """The simulated paths are kept per history (a dashboard price change meets the same
+    history again): another fee, onboarding or share gives what a first run gives, and a
+    caller changing its Projection does not change the next one."""
+    spend = [1000.0 + 40 * t for t in range(24)]
+    down = [50.0 * (t % 5) for t in range(24)]
+    first = fc.project(spend, down, fee=1200, onboarding=0, managed_share=1)
+    first.breakfix_p50[0] = -1.0
+    first.managed_sums.clear()
+    again = fc.project(spend, down, fee=900, onboarding=500, managed_share=0.6)
+    fc._simulated.cache_clear()
+    fresh = fc.project(spend, down, fee=900, onboarding=500, managed_share=0.6)
+    assert again == fresh
+    assert again.breakfix_p50[0] > 0
+    assert again.breakfix_sums == fc.project(spend, down, fee=1200, onboarding=0,
+                                             managed_share=1).breakfix_sums
+    assert again.managed_sums != fc.project(spend, down, fee=1200, onboarding=0,
+                                            managed_share=1).managed_sums

@@ -61,6 +61,7 @@ Decisions where METRICS.md is silent:
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import random
 from collections.abc import Sequence
@@ -274,10 +275,46 @@ def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
             onboarding: float, managed_share: float, seed: int = SEED,
             paths: int = PATHS) -> Projection:
     """Simulated 12 months after the series (see the module docstring); len >= 1."""
-    s, d, g = _window([float(v) for v in spend], [float(v) for v in downtime])
+    sim = _simulated(tuple(float(v) for v in spend), tuple(float(v) for v in downtime),
+                     seed, paths)
+    return Projection(
+        breakfix_p10=[b[0] for b in sim.bands],
+        breakfix_p50=[b[1] for b in sim.bands],
+        breakfix_p90=[b[2] for b in sim.bands],
+        downtime_p50=list(sim.downtime_p50),
+        cumulative_p10=[c[0] for c in sim.cumulative],
+        cumulative_p50=[c[1] for c in sim.cumulative],
+        cumulative_p90=[c[2] for c in sim.cumulative],
+        breakfix_sums=list(sim.breakfix_sums),
+        managed_sums=[HORIZON * fee + onboarding + managed_share * dt
+                      for dt in sim.downtime_sums],
+    )
+
+
+@dataclass(frozen=True)
+class _Simulation:
+    """The paths' figures that no contract setting moves (`project` prices the managed
+    side from `downtime_sums`)."""
+
+    bands: tuple[list[float], ...]  # per month: p10, p50, p90 of break-fix
+    downtime_p50: tuple[float, ...]
+    cumulative: tuple[list[float], ...]  # per month: p10, p50, p90 of the running sums
+    breakfix_sums: tuple[float, ...]
+    downtime_sums: tuple[float, ...]
+
+
+@functools.lru_cache(maxsize=32)
+def _simulated(spend: tuple[float, ...], downtime: tuple[float, ...], seed: int,
+               paths: int) -> _Simulation:
+    """The simulated paths of a history. Kept for the process: a dashboard rerun after a
+    price change meets the same history again and prices it without simulating."""
+    s, d, g = _window(list(spend), list(downtime))
     recent = len(s)
     fs, fd = _Fit(s, g), _Fit(d, g)
     rng = random.Random(seed)
+    # The loop below draws from `rng` in a fixed order (the figures depend on it); names
+    # are bound locally because it runs paths x 12 times.
+    draw, gauss, choices, find = rng.random, rng.gauss, rng.choices, bisect.bisect
     months = list(range(recent))
     cum_resid = _cumulative([0.5 ** ((recent - 1 - t) / RESID_HALF_LIFE)
                              for t in range(recent)])
@@ -285,46 +322,46 @@ def project(spend: Sequence[float], downtime: Sequence[float], *, fee: float,
     dt_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     cum_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     bf_sums: list[float] = []
-    managed_sums: list[float] = []
+    dt_sums: list[float] = []
     total_resid = cum_resid[-1]
+    last = recent - 1
     stay = 1 / BLOCK
+    s_moved, s_sigma, s_zero = fs.moved, fs.sigma, fs.flat_zero
+    d_moved, d_sigma, d_zero = fd.moved, fd.sigma, fd.flat_zero
     for _ in range(paths):
-        picks = rng.choices(months, k=recent)
+        picks = choices(months, k=recent)
         ls, ld = fs.shift(picks), fd.shift(picks)
         # this path's growth: the estimate give or take its standard error
-        ahead = _ahead(g.slope + rng.gauss(0.0, 1.0) * g.se) if g.slope else [1.0] * HORIZON
+        ahead = _ahead(g.slope + gauss(0.0, 1.0) * g.se) if g.slope else [1.0] * HORIZON
         # Stationary bootstrap (Politis & Romano): runs of consecutive months of mean
         # length BLOCK, each run starting at a recency-weighted month.
         # (bisect on the cumulative weights: what random.choices does, without its setup)
-        j = bisect.bisect(cum_resid, rng.random() * total_resid, 0, recent - 1)
+        j = find(cum_resid, draw() * total_resid, 0, last)
         bf_sum = dt_sum = 0.0
         for h in range(HORIZON):
-            if h and (j + 1 >= recent or rng.random() < stay):
-                j = bisect.bisect(cum_resid, rng.random() * total_resid, 0, recent - 1)
+            if h and (j + 1 >= recent or draw() < stay):
+                j = find(cum_resid, draw() * total_resid, 0, last)
             elif h:
                 j += 1
-            u = rng.gauss(0.0, 1.0)
-            sv = fs.value(j, ls, u) * ahead[h]
-            dv = 0.0 if fd.flat_zero else fd.value(j, ld, u) * ahead[h]
+            u = gauss(0.0, 1.0)
+            # _Fit.value of each series, written out
+            sv = (0.0 if s_zero else
+                  max(0.0, s_moved[j] + ls) * max(0.0, 1.0 + s_sigma * u)) * ahead[h]
+            dv = 0.0 if d_zero else (
+                max(0.0, d_moved[j] + ld) * max(0.0, 1.0 + d_sigma * u)) * ahead[h]
             by_month[h].append(sv + dv)
             dt_by_month[h].append(dv)
             bf_sum += sv + dv
             dt_sum += dv
             cum_by_month[h].append(bf_sum)
         bf_sums.append(bf_sum)
-        managed_sums.append(HORIZON * fee + onboarding + managed_share * dt_sum)
-    bands = [_quantiles(v, (0.1, 0.5, 0.9)) for v in by_month]
-    cum = [_quantiles(v, (0.1, 0.5, 0.9)) for v in cum_by_month]
-    return Projection(
-        breakfix_p10=[b[0] for b in bands],
-        breakfix_p50=[b[1] for b in bands],
-        breakfix_p90=[b[2] for b in bands],
-        downtime_p50=[_quantiles(v, (0.5,))[0] for v in dt_by_month],
-        cumulative_p10=[c[0] for c in cum],
-        cumulative_p50=[c[1] for c in cum],
-        cumulative_p90=[c[2] for c in cum],
-        breakfix_sums=bf_sums,
-        managed_sums=managed_sums,
+        dt_sums.append(dt_sum)
+    return _Simulation(
+        bands=tuple(_quantiles(v, (0.1, 0.5, 0.9)) for v in by_month),
+        downtime_p50=tuple(_quantiles(v, (0.5,))[0] for v in dt_by_month),
+        cumulative=tuple(_quantiles(v, (0.1, 0.5, 0.9)) for v in cum_by_month),
+        breakfix_sums=tuple(bf_sums),
+        downtime_sums=tuple(dt_sums),
     )
 
 
@@ -448,20 +485,11 @@ def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
     fee, onboarding, share = float(cost.monthly_fee), float(scenario.onboarding_fee), \
         _share(scenario)
     users, per_user = scenario.users, float(scenario.per_user)
-    rng = random.Random(seed)
-    block = min(BLOCK, n)
-    total = [a + b for a, b in zip(spend, down, strict=True)]
     base, any_down = n * fee + onboarding, any(down)
     dearer = 0
     prices: list[float] = []
-    for _ in range(resamples):
-        picks: list[int] = []
-        while len(picks) < n:
-            start = rng.randrange(n)
-            picks.extend((start + k) % n for k in range(block))
-        picks = picks[:n]
-        breakfix = sum(total[i] for i in picks)
-        managed = base + (share * sum(down[i] for i in picks) if any_down else 0.0)
+    for breakfix, downtime in _resampled(tuple(spend), tuple(down), seed, resamples):
+        managed = base + (share * downtime if any_down else 0.0)
         dearer += breakfix > managed
         if users:
             prices.append(max(0.0, per_user + (breakfix - managed) / (users * n)))
@@ -470,6 +498,26 @@ def confidence(cost: SpendResult, scenario: Scenario, *, seed: int = SEED,
         return Confidence(CONFIDENCE_METHOD, p, None, None)
     lo, hi = _quantiles(prices, (0.1, 0.9))
     return Confidence(CONFIDENCE_METHOD, p, lo, hi)
+
+
+@functools.lru_cache(maxsize=32)
+def _resampled(spend: tuple[float, ...], down: tuple[float, ...], seed: int,
+               resamples: int) -> tuple[tuple[float, float], ...]:
+    """Per resample of the months: its break-fix (spend + downtime) and its downtime cost.
+    Kept for the process, as `_simulated`: no contract setting moves them."""
+    n = len(spend)
+    rng = random.Random(seed)
+    block = min(BLOCK, n)
+    total = [a + b for a, b in zip(spend, down, strict=True)]
+    out = []
+    for _ in range(resamples):
+        picks: list[int] = []
+        while len(picks) < n:
+            start = rng.randrange(n)
+            picks.extend((start + k) % n for k in range(block))
+        picks = picks[:n]
+        out.append((sum(total[i] for i in picks), sum(down[i] for i in picks)))
+    return tuple(out)
 
 
 def _cents(value: float | None) -> float | None:
