@@ -161,8 +161,8 @@ def test_the_shells_get_the_frames_not_the_rounded_json(samples: dict[str, Any])
 
 def test_the_report_builds_the_facts_once(samples: dict[str, Any],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """One set of facts for every figure of the report; the sensitivity's recurrence lever
-    builds its own for its two ends (pipelines.metrics.sensitivity)."""
+    """One set of facts for every figure of the report, the sensitivity's included (its
+    recurrence lever moves no spend figure: pipelines.metrics.sensitivity)."""
     calls: list[Scenario] = []
     real = facts_module.prepared
 
@@ -175,7 +175,7 @@ def test_the_report_builds_the_facts_once(samples: dict[str, Any],
     assert len(calls) == 1
     calls.clear()
     collected = report.collect(samples["acme"], "acme", BASE)
-    assert [c.recurrence_days for c in calls] == [BASE.recurrence_days, 7, 90]
+    assert [c.recurrence_days for c in calls] == [BASE.recurrence_days]
     assert collected.summary.figures.families == ALL
 
 
