@@ -67,7 +67,8 @@ def time_to_resolve(
         # One statement, one aggregate per breakdown, each a scan of `incidents`: cheaper
         # than GROUPING SETS, which first copies every row into a CTE, or a temp table.
         aggregates = (
-            "count(*) AS count, avg(ttr_hours) AS mean_hours,"
+            # fsum, not avg: the same mean whatever order the threads add rows in
+            "count(*) AS count, fsum(ttr_hours) / count(*) AS mean_hours,"
             " quantile_cont(ttr_hours, [0.5, 0.9]) AS q"
         )
         timed = f"FROM ({f.tickets}) WHERE ttr_hours IS NOT NULL"
