@@ -155,6 +155,7 @@ def compute(
 
 
 _NEED_SPEND = {"spend", "checks", "predictability", "forecast", "confidence", "sensitivity"}
+_FROM_SPEND_ONLY = {"predictability", "forecast", "confidence"}  # computed by _from_spend
 
 
 def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scenario,
@@ -162,15 +163,15 @@ def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scena
                 context: evidence.Context) -> dict[str, Any]:
     """Each wanted family's result, and those it is computed from (the caller keeps only
     the wanted ones)."""
-    out: dict[str, Any] = {}
     # The forecast and confidence are pure Python (~150 ms whatever the data's size): they
     # run on a thread while DuckDB, which releases the GIL, computes the other families.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        from_spend = None
-        if wanted & _NEED_SPEND:
-            out["spend"] = spend(con, scenario, filters, facts=f)
-            from_spend = pool.submit(_from_spend, out["spend"], scenario, wanted)
-        out.update(_queried(con, f, scenario, filters, wanted, detail, context, out))
+    cost = spend(con, scenario, filters, facts=f) if wanted & _NEED_SPEND else None
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread starts only on submit
+        from_spend = (pool.submit(_from_spend, cost, scenario, wanted)
+                      if cost is not None and wanted & _FROM_SPEND_ONLY else None)
+        out = _queried(con, f, scenario, filters, wanted, detail, context, cost)
+        if cost is not None:
+            out["spend"] = cost
         if from_spend is not None:
             out.update(from_spend.result())
     return out
@@ -178,10 +179,9 @@ def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scena
 
 def _queried(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scenario,
              filters: Filters, wanted: set[str], detail: bool, context: evidence.Context,
-             done: dict[str, Any]) -> dict[str, Any]:
-    """The wanted families that read the facts (`done` holds the spend when computed)."""
+             cost: SpendResult | None) -> dict[str, Any]:
+    """The wanted families that read the facts (`cost`: the spend, when computed)."""
     out: dict[str, Any] = {}
-    cost: SpendResult | None = done.get("spend")
     if wanted & {"incidents", "checks"}:
         out["incidents"] = incident_counts(con, scenario, filters, facts=f)
     if "ttr" in wanted:
