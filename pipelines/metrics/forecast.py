@@ -68,6 +68,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate
 from typing import Any
 
 import polars as pl
@@ -316,8 +317,8 @@ def _simulated(spend: tuple[float, ...], downtime: tuple[float, ...], seed: int,
     # are bound locally because it runs paths x 12 times.
     draw, gauss, choices, find = rng.random, rng.gauss, rng.choices, bisect.bisect
     months = list(range(recent))
-    cum_resid = _cumulative([0.5 ** ((recent - 1 - t) / RESID_HALF_LIFE)
-                             for t in range(recent)])
+    cum_resid = list(accumulate(0.5 ** ((recent - 1 - t) / RESID_HALF_LIFE)
+                                for t in range(recent)))
     by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     dt_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
     cum_by_month: list[list[float]] = [[] for _ in range(HORIZON)]
@@ -371,14 +372,6 @@ def _ahead(slope: float) -> list[float]:
     for h in range(1, HORIZON + 1):
         acc += DAMPING ** h
         out.append(math.exp(slope * acc))
-    return out
-
-
-def _cumulative(weights: Sequence[float]) -> list[float]:
-    out, acc = [], 0.0
-    for w in weights:
-        acc += w
-        out.append(acc)
     return out
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from itertools import accumulate
 
 import duckdb
 import polars as pl
@@ -319,7 +320,7 @@ def repriced(
         breakfix = [s + c for s, c in zip(spent, costs)]
         managed = [(fee + (onboarding if m == base.window[0] else ZERO) + share * c)
                    .quantize(_FOUR_DECIMALS) for m, c in zip(months, costs)]
-        cum_b, cum_m = _running(breakfix), _running(managed)
+        cum_b, cum_m = list(accumulate(breakfix)), list(accumulate(managed))
         monthly = pl.DataFrame({
             "month": months, "spend": spent, "downtime_cost": costs, "breakfix": breakfix,
             "managed": managed, "cumulative_breakfix": cum_b, "cumulative_managed": cum_m,
@@ -334,14 +335,6 @@ def repriced(
         monthly_fee=fee, window=base.window, excluded_lines=base.excluded_lines,
         excluded_amount=base.excluded_amount, person_hours=base.person_hours,
     )
-
-
-def _running(values: list[Decimal]) -> list[Decimal]:
-    out, total = [], ZERO
-    for v in values:
-        total += v
-        out.append(total)
-    return out
 
 
 def _trailing(running: list[Decimal]) -> list[Decimal]:
