@@ -178,9 +178,6 @@ class Segments:
     lengths: list[int]
     cum: list[int]
 
-    def params(self) -> dict[str, object]:
-        return {"seg_start": self.starts, "seg_len": self.lengths, "seg_cum": self.cum}
-
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_DAY = timedelta(days=1)

@@ -130,7 +130,8 @@ def downtime(
                                     "recur_us": scenario.recurrence_days * 86_400_000_000}
         rows = f.frame(_downtime_sql(f, _FAST), recur)
         check = rows.filter(pl.col("part") == "total").select("partitions", "keys", "ties")
-        if check.height and (check.row(0)[0] != check.row(0)[1] or check.row(0)[2]):
+        partitions, keys, ties = check.row(0) if check.height else (0, 0, 0)
+        if partitions != keys or ties:
             rows = f.frame(_downtime_sql(f, _EXACT), recur)
         months = f.months
     overall = rows.filter(pl.col("part") == "total")
