@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -80,9 +81,9 @@ def test_charts_carry_the_house_template_as_update_layout_would_set_it() -> None
     from pipelines.charts import common
 
     monthly = pl.DataFrame({"month": [date(2024, 1, 1), date(2024, 2, 1)], "y": [1.0, 2.0]})
-    for fig in (common.layout(go.Figure(go.Scatter(x=common.col(monthly, "month"),
-                                                   y=common.col(monthly, "y"))),
-                              "Title", "Month", "Hours"),
+    for fig in (common.layout(common.Chart(go.Scatter(x=common.col(monthly, "month"),
+                                                      y=common.col(monthly, "y"))),
+                              "Title", "Month", "Hours").figure(),
                 common.empty("Nothing", "no data")):
         checked = go.Figure(fig)
         checked.update_layout(template="plotly_white")
@@ -91,3 +92,33 @@ def test_charts_carry_the_house_template_as_update_layout_would_set_it() -> None
         fig.layout.template.layout.paper_bgcolor = "red"
     assert pio.templates["plotly_white"].layout.paper_bgcolor == "white"
     assert common.empty("Again", "no data").layout.template.layout.paper_bgcolor == "white"
+
+
+def test_a_chart_built_from_its_parts_is_the_figure_plotly_s_own_calls_make() -> None:
+    """`common.Chart` gathers what Plotly's update_layout/update_xaxes/add_shape/add_vrect/
+    add_vline/add_annotation would set, nested settings merged, and builds the same figure."""
+    from pipelines.charts import common
+
+    x = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+
+    def calls(fig: Any) -> None:
+        fig.add_trace(go.Scatter(x=x, y=[1, 2, 3], name="a"))
+        fig.update_layout(legend={"orientation": "h", "y": 1.0}, height=300)
+        fig.update_layout(legend={"y": -0.2}, barmode="group")  # merged into the first
+        fig.update_xaxes(range=[x[0], x[-1]])
+        fig.update_xaxes(dtick="M1")
+        fig.update_yaxes(title={"text": "Hours"}, rangemode="tozero")
+        fig.add_annotation(x=x[1], y=1, xref="x", yref="paper", text="here", showarrow=False)
+
+    plotly = go.Figure()
+    calls(plotly)
+    plotly.add_vrect(x0=x[1], x1=x[2], fillcolor="#eeeeee", line_width=0, layer="below")
+    plotly.add_vline(x=x[1], line={"color": "#000000", "dash": "dash"})
+    plotly.update_layout(template="plotly_white")
+    chart = common.Chart()
+    calls(chart)
+    chart.add_shape(type="rect", x0=x[1], x1=x[2], xref="x", y0=0, y1=1, yref="y domain",
+                    fillcolor="#eeeeee", line={"width": 0}, layer="below")
+    chart.add_shape(type="line", x0=x[1], x1=x[1], xref="x", y0=0, y1=1, yref="y domain",
+                    line={"color": "#000000", "dash": "dash"})
+    assert chart.figure().to_dict() == plotly.to_dict()

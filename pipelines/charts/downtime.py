@@ -8,7 +8,7 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.charts.common import COLOURS, HEAT_SCALE, LABELS, col, empty, layout
+from pipelines.charts.common import COLOURS, HEAT_SCALE, LABELS, Chart, col, empty, layout
 from pipelines.metrics.facts import months_between
 
 
@@ -22,7 +22,7 @@ def monthly_downtime(monthly: pl.DataFrame) -> go.Figure:
         return empty(title, "No downtime in the selected months")
     first = [(h or 0) - (r or 0) for h, r in zip(col(monthly, "hours"),
                                                    col(monthly, "recurring_hours"))]
-    fig = go.Figure()
+    fig = Chart()
     fig.add_trace(go.Bar(x=col(monthly, "month"), y=first, name=LABELS["first_time"],
                          marker_color=COLOURS["first_time"],
                          hovertemplate="%{y:,.1f} h"))
@@ -30,7 +30,7 @@ def monthly_downtime(monthly: pl.DataFrame) -> go.Figure:
                          name=LABELS["recurring"], marker_color=COLOURS["recurring"],
                          hovertemplate="%{y:,.1f} h"))
     fig.update_layout(barmode="stack")
-    return layout(fig, title, "Month (outage opened)", "Downtime (hours)")
+    return layout(fig, title, "Month (outage opened)", "Downtime (hours)").figure()
 
 
 def top_recurring(top: pl.DataFrame) -> go.Figure:
@@ -44,7 +44,7 @@ def top_recurring(top: pl.DataFrame) -> go.Figure:
     clients = set(col(top, "client"))
     labels = [k if len(clients) == 1 else f"{k} ({c})"
               for k, c in zip(col(top, "key"), col(top, "client"))]
-    fig = go.Figure(go.Bar(
+    fig = Chart(go.Bar(
         y=labels[::-1], x=col(top, "incidents")[::-1], orientation="h",
         marker_color=COLOURS["recurring"], customdata=col(top, "hours")[::-1],
         hovertemplate="%{y}: %{x} outages, %{customdata:,.1f} h<extra></extra>",
@@ -54,7 +54,7 @@ def top_recurring(top: pl.DataFrame) -> go.Figure:
     layout(fig, title, "Downtime incidents (count)", "", months=False, legend=False)
     fig.update_yaxes(automargin=True, rangemode="normal")
     fig.update_layout(height=max(300, 60 + 32 * top.height))
-    return fig
+    return fig.figure()
 
 
 def downtime_calendar(daily: pl.DataFrame) -> go.Figure:
@@ -75,7 +75,7 @@ def downtime_calendar(daily: pl.DataFrame) -> go.Figure:
         z.append([0.0] * days_in + [None] * (31 - days_in))
     for d, h in zip(days, col(daily, "hours")):
         z[row[date(d.year, d.month, 1)]][d.day - 1] = float(h or 0)
-    fig = go.Figure(go.Heatmap(
+    fig = Chart(go.Heatmap(
         z=z, x=list(range(1, 32)), y=[mo.strftime("%b %Y") for mo in months],
         colorscale=HEAT_SCALE, zmin=0, xgap=1, ygap=1,
         colorbar={"title": {"text": "hours"}},
@@ -84,4 +84,4 @@ def downtime_calendar(daily: pl.DataFrame) -> go.Figure:
     fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
     fig.update_xaxes(dtick=1, showgrid=False)
     fig.update_layout(height=max(320, 90 + 20 * len(months)))
-    return fig
+    return fig.figure()

@@ -9,6 +9,7 @@ from pipelines.charts.common import (
     COLOURS,
     LABELS,
     OKABE_ITO,
+    Chart,
     col,
     empty,
     layout,
@@ -27,7 +28,7 @@ def offer_comparison(offers: pl.DataFrame, currency: str | None) -> go.Figure:
     if shown.is_empty():
         return empty(title, "No spend to compare the offers with")
     names = col(shown, "offer")
-    fig = go.Figure()
+    fig = Chart()
     fig.add_trace(go.Bar(
         x=names, y=[float(v) for v in col(shown, "breakfix_total")],
         name=LABELS["breakfix"], marker_color=COLOURS["breakfix"],
@@ -39,4 +40,4 @@ def offer_comparison(offers: pl.DataFrame, currency: str | None) -> go.Figure:
                      "color": OKABE_ITO["black"]},
         hovertemplate=money_hover(currency)))
     fig.update_layout(barmode="group")
-    return layout(fig, title, "Offer", money_title("Total cost", currency), months=False)
+    return layout(fig, title, "Offer", money_title("Total cost", currency), months=False).figure()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.charts.common import HEAT_SCALE, col, empty, layout
+from pipelines.charts.common import HEAT_SCALE, Chart, col, empty, layout
 from pipelines.metrics.facts import months_between
 
 
@@ -29,11 +29,11 @@ def problems_monthly(monthly: pl.DataFrame, groups: int = 10) -> go.Figure:
         label = str(rows["label"][0])
         labels.append(label if len(label) <= 40 else label[:39] + "…")
         cells.append([counts.get(m, 0) for m in months])
-    fig = go.Figure(go.Heatmap(
+    fig = Chart(go.Heatmap(
         z=cells[::-1], x=months, y=labels[::-1], colorscale=HEAT_SCALE, xgap=1, ygap=1,
         colorbar={"title": {"text": "tickets"}},
         hovertemplate="%{y}<br>%{x|%b %Y}: %{z} tickets<extra></extra>"))
     layout(fig, title, "Month opened", "", legend=False)
     fig.update_yaxes(automargin=True, rangemode="normal")
     fig.update_layout(height=max(300, 120 + 34 * len(order)), hovermode="closest")
-    return fig
+    return fig.figure()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.charts.common import COLOURS, col, count_ticks, empty, layout, priority_names
+from pipelines.charts.common import COLOURS, Chart, col, count_ticks, empty, layout, priority_names
 
 
 def service_by_priority(by_priority: pl.DataFrame, what: str) -> go.Figure:
@@ -25,7 +25,7 @@ def service_by_priority(by_priority: pl.DataFrame, what: str) -> go.Figure:
                          else ""))
     names = priority_names(timed)
     counts = col(timed, f"{prefix}_count")
-    fig = go.Figure()
+    fig = Chart()
     for column, label, colour in ((f"{prefix}_median_hours", "Calendar hours", COLOURS["p90"]),
                                (f"{prefix}_business_median_hours", "Business hours",
                                 COLOURS["median"])):
@@ -34,7 +34,7 @@ def service_by_priority(by_priority: pl.DataFrame, what: str) -> go.Figure:
                              hovertemplate="%{x}: %{y:,.1f} h (%{customdata:,} tickets)"))
     fig.update_layout(barmode="group")
     count_ticks(fig, names, counts)
-    return layout(fig, title, "Priority", f"Median time to {noun} (hours)", months=False)
+    return layout(fig, title, "Priority", f"Median time to {noun} (hours)", months=False).figure()
 
 
 def sla_breaches(by_priority: pl.DataFrame) -> go.Figure:
@@ -50,7 +50,7 @@ def sla_breaches(by_priority: pl.DataFrame) -> go.Figure:
     if rows.is_empty():
         return empty(title, "No timed tickets with a priority in the selected months")
     names = col(rows, "priority")
-    fig = go.Figure()
+    fig = Chart()
     for kind, label, colour in (("respond", "Respond target", COLOURS["p90"]),
                                 ("resolve", "Resolve target", COLOURS["breakfix"])):
         targets = col(rows, f"{kind}_target_hours")
@@ -64,7 +64,7 @@ def sla_breaches(by_priority: pl.DataFrame) -> go.Figure:
                            " (of %{customdata[1]:,} timed)")))
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    return layout(fig, title, "Priority", "Tickets breaching (%)", months=False)
+    return layout(fig, title, "Priority", "Tickets breaching (%)", months=False).figure()
 
 
 def sla_breach_trend(monthly: pl.DataFrame) -> go.Figure:
@@ -77,7 +77,7 @@ def sla_breach_trend(monthly: pl.DataFrame) -> go.Figure:
     if monthly.is_empty() or (monthly["resolve_timed"].sum() == 0
                               and monthly["respond_timed"].sum() == 0):
         return empty(title, "No timed tickets with a priority in the selected months")
-    fig = go.Figure()
+    fig = Chart()
     for kind, label, colour in (("resolve", "Resolve target (month resolved)",
                                  COLOURS["breakfix"]),
                                 ("respond", "Respond target (month opened)", COLOURS["p90"])):
@@ -89,4 +89,4 @@ def sla_breach_trend(monthly: pl.DataFrame) -> go.Figure:
             customdata=col(monthly, f"{kind}_timed"),
             hovertemplate="%{y:.1f}% of %{customdata:,} timed"))
     fig.update_yaxes(ticksuffix="%")
-    return layout(fig, title, "Month", "Tickets breaching (%)")
+    return layout(fig, title, "Month", "Tickets breaching (%)").figure()

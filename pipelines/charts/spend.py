@@ -12,6 +12,7 @@ import polars as pl
 from pipelines.charts.common import (
     COLOURS,
     LABELS,
+    Chart,
     col,
     empty,
     layout,
@@ -24,11 +25,10 @@ from pipelines.charts.common import (
 
 def _breakfix_vs_managed(monthly: pl.DataFrame, columns: tuple[str, str],
                          crossover: date | None, label: str, title: str, x_title: str,
-                         y_title: str, currency: str | None) -> go.Figure:
-    """Break-fix (solid) against managed (dotted) over the months, `crossover` marked."""
-    if monthly.is_empty():
-        return empty(title, "No spend in the selected months")
-    fig = go.Figure()
+                         y_title: str, currency: str | None) -> Chart:
+    """Break-fix (solid) against managed (dotted) over the months (not empty), `crossover`
+    marked."""
+    fig = Chart()
     for column, key in zip(columns, ("breakfix", "managed"), strict=True):
         fig.add_trace(go.Scatter(
             x=col(monthly, "month"), y=col(monthly, column), name=LABELS[key], mode="lines",
@@ -49,18 +49,20 @@ def cumulative_spend(monthly: pl.DataFrame, crossover: date | None,
     month, cumulative_breakfix_p10/p50/p90, cumulative_managed (METRICS.md section 11).
     """
     with_forecast = forecast is not None and not forecast.is_empty() and not monthly.is_empty()
+    title = ("Cumulative cost: break-fix vs managed contract"
+             + (", and the next 12 months" if with_forecast else ""))
+    if monthly.is_empty():
+        return empty(title, "No spend in the selected months")
     fig = _breakfix_vs_managed(
         monthly, ("cumulative_breakfix", "cumulative_managed"), crossover,
-        "Break-fix dearer", "Cumulative cost: break-fix vs managed contract"
-        + (", and the next 12 months" if with_forecast else ""), "Month",
-        "Cumulative cost", currency)
+        "Break-fix dearer", title, "Month", "Cumulative cost", currency)
     if with_forecast:
         assert forecast is not None
         _forecast_band(fig, monthly, forecast, currency)
-    return fig
+    return fig.figure()
 
 
-def _forecast_band(fig: go.Figure, monthly: pl.DataFrame, forecast: pl.DataFrame,
+def _forecast_band(fig: Chart, monthly: pl.DataFrame, forecast: pl.DataFrame,
                    currency: str | None) -> None:
     """The forecast's p10-p90 band, p50 and managed line, joined to the last actual month."""
     last = monthly.tail(1).row(0, named=True)
@@ -85,8 +87,9 @@ def _forecast_band(fig: go.Figure, monthly: pl.DataFrame, forecast: pl.DataFrame
                              mode="lines", name=LABELS["forecast_managed"],
                              line={"color": COLOURS["managed"], "width": 2, "dash": "dashdot"},
                              hovertemplate=hover))
-    fig.add_vrect(x0=last["month"], x1=x[-1], fillcolor=COLOURS["forecast_area"],
-                  line_width=0, layer="below")
+    fig.add_shape(type="rect", x0=last["month"], x1=x[-1], xref="x", y0=0, y1=1,
+                  yref="y domain", fillcolor=COLOURS["forecast_area"], line={"width": 0},
+                  layer="below")  # what Plotly's add_vrect adds
     fig.add_annotation(x=last["month"], y=0, xref="x", yref="paper", text="Forecast",
                        showarrow=False, xanchor="left", yanchor="bottom", xshift=4,
                        font={"size": 12, "color": "#555555"})
@@ -107,7 +110,7 @@ def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
     title = "Monthly cost: break-fix (bars) vs managed contract (line)"
     if monthly.is_empty():
         return empty(title, "No spend in the selected months")
-    fig = go.Figure()
+    fig = Chart()
     fig.add_trace(go.Bar(x=col(monthly, "month"), y=col(monthly, "spend"),
                          name=LABELS["spend"], marker_color=COLOURS["breakfix"],
                          hovertemplate=money_hover(currency)))
@@ -120,7 +123,7 @@ def monthly_spend(monthly: pl.DataFrame, currency: str | None) -> go.Figure:
                              line={"color": COLOURS["managed"], "width": 3, "shape": "hv"},
                              hovertemplate=money_hover(currency)))
     fig.update_layout(barmode="stack")
-    return layout(fig, title, "Month", money_title("Cost per month", currency))
+    return layout(fig, title, "Month", money_title("Cost per month", currency)).figure()
 
 
 def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
@@ -129,10 +132,12 @@ def trailing_spend(monthly: pl.DataFrame, crossover: date | None,
 
     `monthly`: month, ttm_breakfix, ttm_managed.
     """
+    title = "Trailing 12 months: break-fix vs managed contract"
+    if monthly.is_empty():
+        return empty(title, "No spend in the selected months")
     return _breakfix_vs_managed(
-        monthly, ("ttm_breakfix", "ttm_managed"), crossover, "Run rate dearer",
-        "Trailing 12 months: break-fix vs managed contract", "Month (12 months ending)",
-        "Cost over the last 12 months", currency)
+        monthly, ("ttm_breakfix", "ttm_managed"), crossover, "Run rate dearer", title,
+        "Month (12 months ending)", "Cost over the last 12 months", currency).figure()
 
 
 def predictability(monthly: pl.DataFrame, fee: float | None, worst: date | None,
@@ -149,7 +154,7 @@ def predictability(monthly: pl.DataFrame, fee: float | None, worst: date | None,
     values = col(monthly, "breakfix")
     # The worst month's bar is outlined; the colour stays the break-fix colour.
     outline = [3 if m == worst else 0 for m in months]
-    fig = go.Figure()
+    fig = Chart()
     fig.add_trace(go.Bar(x=months, y=values, name=LABELS["breakfix"],
                          marker={"color": COLOURS["breakfix"],
                                  "line": {"color": COLOURS["marker"], "width": outline}},
@@ -170,7 +175,7 @@ def predictability(monthly: pl.DataFrame, fee: float | None, worst: date | None,
     elif surprise == worst and worst is not None:
         fig.add_annotation(x=worst, y=by_month[worst], text="(and the largest surprise)",
                            showarrow=False, yshift=48, font={"size": 11})
-    return layout(fig, title, "Month", money_title("Break-fix per month", currency))
+    return layout(fig, title, "Month", money_title("Break-fix per month", currency)).figure()
 
 
 def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
@@ -195,7 +200,7 @@ def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
              for name, lo, hi in zip(labels or col(rows, "label"), col(rows, "crossover_low"),
                                      col(rows, "crossover_high"))][::-1]
     base = col(rows, "price_base")[0]
-    fig = go.Figure()
+    fig = Chart()
     for end, key in (("low", "low_end"), ("high", "high_end")):
         prices = col(rows, f"price_{end}")[::-1]
         fig.add_trace(go.Bar(
@@ -204,7 +209,8 @@ def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
             marker_color=COLOURS[key], customdata=prices,
             hovertemplate="break-even " + (f"{currency} " if currency else "")
             + "%{customdata:,.2f} per user<extra></extra>"))
-    fig.add_vline(x=base, line={"color": COLOURS["marker"], "width": 1.5, "dash": "dash"})
+    fig.add_shape(type="line", x0=base, x1=base, xref="x", y0=0, y1=1, yref="y domain",
+                  line={"color": COLOURS["marker"], "width": 1.5, "dash": "dash"})  # add_vline
     fig.add_annotation(x=base, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
                        text=f"scenario {base:,.2f}", font={"size": 11})
     layout(fig, title, money_title("Break-even price per user per month", currency), "",
@@ -215,4 +221,4 @@ def sensitivity_tornado(frame: pl.DataFrame, currency: str | None,
                       margin={"l": 70, "r": 30, "t": 60, "b": 120})
     fig.update_yaxes(automargin=True, rangemode="normal")
     fig.update_xaxes(rangemode="normal")
-    return fig
+    return fig.figure()
