@@ -138,7 +138,8 @@ def _evidence_checks(con: duckdb.DuckDBPyConnection, name: str, f: Any, cost: Sp
         from pipelines.metrics import checks as module
     except ImportError:
         return None
-    found = module.evidence_checks(con, f, cost, counts, module.Context(workspace=name))
+    found = module.evidence_checks(con, f, (cost.source, cost.window), counts,
+                                   module.Context(workspace=name))
     return [c.to_dict() for c in found]
 
 

@@ -141,6 +141,29 @@ def test_some_families_give_only_their_figures(samples: dict[str, Any]) -> None:
         metrics.compute(samples["acme"], "acme", BASE, None, ("spending",))
 
 
+def test_the_checks_alone_do_not_price_the_spend(samples: dict[str, Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks read only the spend's source and window: a page's checks group chooses
+    the source without a spend(), and finds what the checks beside the spend find."""
+    from pipelines.metrics import figures
+
+    found = []
+    short = data.Filters(month_from="2024-01", month_to="2024-03")  # a short spend window
+    for name, filters in [(name, f) for name in SAMPLES for f in (None, short)]:
+        with_spend = metrics.compute(samples[name], name, BASE, filters, ("spend", "checks"))
+        real = figures.spend
+        monkeypatch.setattr(figures, "spend", _refuse)
+        alone = metrics.compute(samples[name], name, BASE, filters, ("checks",))
+        monkeypatch.setattr(figures, "spend", real)
+        assert alone.checks == with_spend.checks, name
+        found += [c.id for c in alone.checks or ()]
+    assert found, "some check fires on the samples"
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("spend() computed for the checks alone")
+
+
 def test_the_shells_get_the_frames_not_the_rounded_json(samples: dict[str, Any]) -> None:
     """Summary's spend months are the metric's decimals as floats (not the JSON's cents);
     the forecast months and the TTR frames are the families' own."""

@@ -95,20 +95,22 @@ class Context:
 def evidence_checks(
     con: duckdb.DuckDBPyConnection,
     f: Facts | None,
-    cost: SpendResult,
+    spend_source: tuple[str | None, tuple[date, date] | None],
     counts: dict[str, int],
     ctx: Context,
 ) -> list[Check]:
-    """Every check of section 8 that fires, in the table's order."""
+    """Every check of section 8 that fires, in the table's order. `spend_source`: the
+    spend's source and window (`spend.choose_source`; a SpendResult's source and window)."""
     out: list[Check] = []
     months = _ticket_months(f) if f is not None and counts["total"] else []
-    if cost.source is None or cost.window is None:
+    source, window = spend_source
+    if source is None or window is None:
         out.append(_no_spend(f, ctx))
     elif f is not None:
-        out += _short_window(cost.window, cost.source, ctx)
-        out += _tickets_outside_spend(months, cost.window, counts["total"], ctx)
-        if cost.source == "invoices":
-            out += _spend_gaps(con, f, cost.window, ctx)
+        out += _short_window(window, source, ctx)
+        out += _tickets_outside_spend(months, window, counts["total"], ctx)
+        if source == "invoices":
+            out += _spend_gaps(con, f, window, ctx)
             out += _dominant_lines(con, f, ctx)
     if f is not None:
         out += _category_recurrence(f)

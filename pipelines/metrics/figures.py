@@ -34,7 +34,7 @@ from pipelines.metrics.facts import Facts, Filters, incident_counts, using
 from pipelines.metrics.predictability import SCENARIO_KEYS as PREDICTABILITY_KEYS
 from pipelines.metrics.predictability import Predictability, predictability_of
 from pipelines.metrics.spend import SCENARIO_KEYS as SPEND_KEYS
-from pipelines.metrics.spend import SpendResult, spend, spend_currency
+from pipelines.metrics.spend import SpendResult, choose_source, spend, spend_currency
 from pipelines.metrics.ttr import SCENARIO_KEYS as TTR_KEYS
 from pipelines.metrics.ttr import TTRResult, time_to_resolve
 from pipelines.scenario import Scenario
@@ -154,7 +154,8 @@ def compute(
     return Figures(workspace_name, scenario, filters, wanted, window, currency, **kept)
 
 
-_NEED_SPEND = {"spend", "checks", "predictability", "forecast", "confidence", "sensitivity"}
+# The checks read only the spend's source and window: alone, they do not cost a spend().
+_NEED_SPEND = {"spend", "predictability", "forecast", "confidence", "sensitivity"}
 _FROM_SPEND_ONLY = {"predictability", "forecast", "confidence"}  # computed by _from_spend
 
 
@@ -199,8 +200,10 @@ def _queried(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scenario
         out["assets"] = recurring.assets(con, scenario, filters, facts=f)
     if "checks" in wanted:
         counts = out["incidents"]
-        assert isinstance(counts, dict) and cost is not None
-        out["checks"] = tuple(evidence.evidence_checks(con, f, cost, counts, context))
+        assert isinstance(counts, dict)
+        source = ((cost.source, cost.window) if cost is not None
+                  else (None, None) if f is None else choose_source(con, f))
+        out["checks"] = tuple(evidence.evidence_checks(con, f, source, counts, context))
     if "sensitivity" in wanted:
         out["sensitivity"] = levers.sensitivity(con, scenario, filters, facts=f, base=cost)
     return out
