@@ -9,6 +9,7 @@ never the connection itself.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import re
@@ -105,11 +106,31 @@ def settings(families: tuple[str, ...], scenario: Scenario) -> tuple[Any, ...]:
     return tuple(getattr(scenario, k) for k in metrics.scenario_keys(families))
 
 
+class _SharedFacts:
+    """The per-incident facts of one rerun: built by the first group that misses the
+    cache, then shared by the page's other groups (a filter change misses them all; one
+    window and stored-months check instead of one per group)."""
+
+    def __init__(self, ctx: Context, stack: contextlib.ExitStack) -> None:
+        self._ctx, self._stack = ctx, stack
+        self._built = False
+        self._facts: metrics.Facts | None = None
+
+    def get(self) -> metrics.Facts | None:
+        if not self._built:
+            assert self._ctx.con is not None
+            self._facts = self._stack.enter_context(
+                metrics.prepared(self._ctx.con, self._ctx.scenario, self._ctx.filters))
+            self._built = True
+        return self._facts
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
 def _figures(key: tuple[Any, ...], families: tuple[str, ...], detail: bool,
              values: tuple[Any, ...], filters: data.Filters, _scenario: Scenario,
-             _con: duckdb.DuckDBPyConnection) -> metrics.Figures:
-    return metrics.compute(_con, key[1], _scenario, filters, families, detail=detail)
+             _con: duckdb.DuckDBPyConnection, _facts: _SharedFacts) -> metrics.Figures:
+    return metrics.compute(_con, key[1], _scenario, filters, families, detail=detail,
+                           facts=_facts.get())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -130,9 +151,11 @@ def figures(ctx: Context, page: str) -> data.Summary:
     and filters; each group cached by the data version, the settings it reads and the
     filters."""
     assert ctx.con is not None
-    parts = [_figures(_key(ctx), families, detail, settings(families, ctx.scenario),
-                      ctx.filters, ctx.scenario, ctx.con)
-             for families, detail in PAGE_FAMILIES[page]]
+    with contextlib.ExitStack() as stack:
+        shared = _SharedFacts(ctx, stack)
+        parts = [_figures(_key(ctx), families, detail, settings(families, ctx.scenario),
+                          ctx.filters, ctx.scenario, ctx.con, shared)
+                 for families, detail in PAGE_FAMILIES[page]]
     # The scenario in force: a cached group may have been computed under another value of
     # a setting it does not read.
     return data.Summary.of(dataclasses.replace(metrics.merged(parts), scenario=ctx.scenario))
