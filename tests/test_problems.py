@@ -469,3 +469,20 @@ def test_title_groups_are_cached_by_the_titles_and_their_counts(
 
     monkeypatch.setattr(module, "title_groups", refuse)
     assert labels() == [("Printer jam", 3)]
+
+
+def test_titles_without_digits_in_parts_on_threads_are_those_of_one_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many titles are cut into a part per core: the result is each title's own, in order."""
+    from pipelines.metrics import problems_text
+
+    kinds = ["Printer 3 offline at site 12", "O365 login fails for user j.smith2",
+             "VPN down 10.0.0.1 since 09:30", "Outlook crash", "", None,
+             "Serveur n°４ hors ligne", "Disk C: 95% full on SRV-01", "Wi-Fi drops (ticket #123)"]
+    titles = pl.Series("title", [kinds[i % len(kinds)] and f"{kinds[i % len(kinds)]} {i}"
+                                 for i in range(5_000)])
+    one_pass = problems_text._without_digits(titles)
+    monkeypatch.setattr(problems_text, "_PARALLEL_TITLES", 100)
+    monkeypatch.setattr(problems_text.os, "cpu_count", lambda: 3)  # three parts
+    assert problems_text.without_digits(titles).equals(one_pass)
+    assert one_pass.str.contains(r"\d").sum() == 0

@@ -55,10 +55,12 @@ written afterwards: precision 1.000, recall 0.896 and 0.777.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from itertools import combinations
 
@@ -300,12 +302,31 @@ def _marked(expr: pl.Expr) -> pl.Expr:
 _DIGITS = r"[^\s,;:()\[\]{}<>\"|/]*\d[^\s,;:()\[\]{}<>\"|/]*"
 
 
+# Above this many titles, `without_digits` runs on a part per core: Polars' string
+# functions run on one thread and release the GIL, and each title's result is its own.
+_PARALLEL_TITLES = 100_000
+
+
 def without_digits(titles: pl.Series) -> pl.Series:
     """Titles without ids, numbers, dates, times and IPs (runs holding a digit): what makes
     nearly every raw title unique goes first, so the rest runs on far fewer distinct ones.
     A few product names with digits become words first (O365 -> office). No digit is
     left, so a second pass changes nothing: `title_groups` of the results groups them as
-    it groups the titles themselves (what `problems` relies on)."""
+    it groups the titles themselves (what `problems` relies on).
+
+    Many titles (a million distinct ones in a large history) are cut into one part per
+    core, each part on its own thread, and put back together in order."""
+    cores = min(os.cpu_count() or 1, 8)
+    if len(titles) < _PARALLEL_TITLES or cores < 2:
+        return _without_digits(titles)
+    step = -(-len(titles) // cores)
+    parts = [titles.slice(i, step) for i in range(0, len(titles), step)]
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        return pl.concat(list(pool.map(_without_digits, parts)))
+
+
+def _without_digits(titles: pl.Series) -> pl.Series:
+    """`without_digits` of one part."""
     out = titles.fill_null("")
     # The word-boundary patterns are slow on a million titles; only a title holding one
     # of their digit runs can match, found first by a fast literal search.
