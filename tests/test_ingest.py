@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -640,3 +640,60 @@ def test_a_failed_batched_load_leaves_the_workspace_as_it_was(
         ingest_file(path, "t", data_dir)
     assert query(data_dir, "SELECT ticket_id FROM incidents") == [("T-9",)]
     assert query(data_dir, "SELECT count(*) FROM loads") == [(1,)]
+
+
+def test_write_keeps_each_columns_chunks_and_stores_the_same_rows(tmp_path: Path) -> None:
+    """A typed file's text columns come in many chunks and its parsed columns in one: the
+    write hands them to DuckDB as they are (no copy into one chunk), and the stored rows,
+    derived months and recurrence keys included, are those of the same rows in one chunk."""
+    import polars as pl
+
+    def tickets(n: int, first: int) -> pl.DataFrame:
+        return pl.DataFrame({
+            "ticket_id": [f"T-{first + i}" for i in range(n)],
+            "client": ["Acme"] * n,
+            "asset": [None if i % 3 else f"PC-{i}" for i in range(n)],
+            "category": ["Printer"] * n,
+        })
+
+    text = pl.concat([tickets(4, 0), tickets(5, 4)], rechunk=False)  # two chunks
+    opened = pl.Series("opened_at", [f"2024-0{1 + i % 3}-{31 if i % 3 == 2 else 28} 23:30"
+                                     for i in range(9)]
+                       ).str.to_datetime().dt.replace_time_zone("UTC")
+    rows = pl.DataFrame([*text.get_columns(), opened,
+                         opened.dt.offset_by("2d").alias("resolved_at")])
+    assert rows["ticket_id"].n_chunks() == 2 and rows["opened_at"].n_chunks() == 1
+    table = store.as_arrow(rows.get_columns())
+    assert table.column("ticket_id").num_chunks == 2
+    assert table.column("opened_at").num_chunks == 1
+
+    def stored(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        store.ensure_schema(con)
+        store.set_setting(con, store.MONTHS_TIMEZONE, "Europe/Paris")
+        full = frame.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in
+                                  ("site", "priority", "priority_raw", "title", "status"))
+        full = full.with_columns(
+            pl.lit(None, pl.Float64).alias("downtime_minutes"),
+            pl.lit(None, pl.Int32).alias("users_affected"),
+            pl.lit(None, pl.Float64).alias("labour_hours"),
+            pl.lit(None, pl.Decimal(18, 2)).alias("billed_amount"),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("responded_at"))
+        summary = store.LoadSummary(name, "incidents", "test", rows_read=9, rows_loaded=9,
+                                    rows_rejected=0)
+        rejects = pl.DataFrame(schema={"row_number": pl.Int64, "reason": pl.Utf8,
+                                       "raw": pl.Utf8})
+        store.write_load(con, summary, name, full, rejects, datetime(2024, 12, 1, tzinfo=UTC))
+        out = con.sql("SELECT * EXCLUDE (load_id) FROM incidents ORDER BY ticket_id").pl()
+        # The months as the SQL of a zone change computes them.
+        assert con.execute("SELECT count(*) FROM incidents WHERE opened_month IS DISTINCT FROM"
+                       " CAST(date_trunc('month', timezone('Europe/Paris', opened_at)) AS DATE)"
+                       ).fetchone() == (0,)
+        con.close()
+        return out
+
+    split, whole = stored(rows, "split"), stored(rows.rechunk(), "whole")
+    assert split.equals(whole)
+    # 2024-01-28 23:30 UTC is 00:30 on the 29th in Paris; 2024-02-28 23:30 the 29th.
+    assert split["opened_month"].to_list()[:2] == [date(2024, 1, 1), date(2024, 2, 1)]
+    assert split["recurrence_key"].to_list()[:2] == ["PC-0", "Printer"]
