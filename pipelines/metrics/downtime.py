@@ -74,14 +74,17 @@ def _downtime_sql(f: Facts, window: str) -> str:
     return f"""
         WITH h AS MATERIALIZED (
             SELECT client, recurrence_key, no_asset, om, hours, open_outage,
-                   lag(true) OVER w IS NULL AS first,
-                   coalesce(lag(opened_at) OVER w = opened_at, false) AS tie,
-                   recurrence_key IS NOT NULL AND coalesce(
-                       epoch_us(opened_at) - lag(epoch_us(opened_at)) OVER w <= $recur_us,
-                       false) AS recurring,
+                   previous IS NULL AS first,
+                   coalesce(previous = opened, false) AS tie,
+                   recurrence_key IS NOT NULL
+                       AND coalesce(opened - previous <= $recur_us, false) AS recurring,
                    om BETWEEN $start AND $end AS shown
-            FROM ({f.downtime_history})
-            WINDOW w AS ({window})
+            FROM (
+                SELECT client, recurrence_key, no_asset, om, hours, open_outage,
+                       epoch_us(opened_at) AS opened, lag(epoch_us(opened_at)) OVER w AS previous
+                FROM ({f.downtime_history})
+                WINDOW w AS ({window})
+            )
         ), d AS (
             SELECT * FROM h WHERE shown
         ), sums AS (
