@@ -358,13 +358,18 @@ def decide_decimal_comma(columns: dict[str, pl.Series], delimiter: str | None) -
     return delimiter == ";"
 
 
-def decimal_comma_votes(col: str) -> list[pl.Expr]:
+def decimal_comma_votes(col: str, weight: str | None = None) -> list[pl.Expr]:
     """Per column, as decide_decimal_comma counts them: whether any value has a comma, and
-    the values read as decimal-comma and as decimal-dot (for a file read in batches)."""
+    the values read as decimal-comma and as decimal-dot (for a file read in batches).
+    `weight`: a column of how many times each value occurs (a frame of distinct values)."""
     v = pl.col(col).str.replace_all(_CURRENCY, "").str.strip_chars("()-+")
+
+    def count(hit: pl.Expr) -> pl.Expr:
+        return hit.sum() if weight is None else (hit.cast(pl.Int64) * pl.col(weight)).sum()
+
     return [pl.col(col).str.contains(",", literal=True).any().alias(col + "\x1fhas"),
-            v.str.contains(r",[0-9]{1,2}$|,[0-9]{4,}$|\.[0-9]{3},").sum().alias(col + "\x1fc"),
-            v.str.contains(r"\.[0-9]{1,2}$|\.[0-9]{4,}$|,[0-9]{3}\.").sum().alias(col + "\x1fd")]
+            count(v.str.contains(r",[0-9]{1,2}$|,[0-9]{4,}$|\.[0-9]{3},")).alias(col + "\x1fc"),
+            count(v.str.contains(r"\.[0-9]{1,2}$|\.[0-9]{4,}$|,[0-9]{3}\.")).alias(col + "\x1fd")]
 
 
 def decimal_comma_from_votes(votes: dict[str, Any], delimiter: str | None) -> bool:

@@ -618,6 +618,70 @@ def test_a_batched_file_of_distinct_ids_out_of_text_order_skips_the_dedup(
     assert _tables(whole) == _tables(batched)
 
 
+def _batched_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Batches of 2 rows; the list fills with "first pass" and "batch" as they run."""
+    from pipelines.ingest import stream
+
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
+    seen: list[str] = []
+    first_pass, add = stream._first_pass, stream._Staging.add
+    monkeypatch.setattr(stream, "_first_pass",
+                        lambda *a: (seen.append("first pass"), first_pass(*a))[1])
+    monkeypatch.setattr(stream._Staging, "add",
+                        lambda self, *a: (seen.append("batch"), add(self, *a))[1])
+    return seen
+
+
+def test_a_batched_file_decided_by_its_first_batch_is_read_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """13/02 in the first batch says day-first; the later batches agree (05/03 is 5 March):
+    no pass of its own for the date order, each batch typed once, the same tables. T-1 is
+    there twice (its hash repeats): the later row stands, as in one read."""
+    path = tmp_path / "big.csv"
+    path.write_text("Ticket Number,Client,Created,Time Spent\nT-1,Acme,13/02/2024 09:00,1\n"
+                    "T-2,Acme,14/02/2024 09:00,2\nT-3,Acme,05/03/2024 09:00,1.5\n"
+                    "T-1,Acme,13/02/2024 09:00,3\n")
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    ingest_file(path, "t", whole)
+    seen = _batched_passes(monkeypatch)
+    summary = ingest_file(path, "t", batched)
+    assert seen == ["batch", "batch"]
+    assert (summary.rows_read, summary.inserted) == (4, 3)
+    incidents = _tables(batched)[0]
+    assert _tables(whole) == _tables(batched)
+    assert incidents[2][1].month == 3  # T-3 opened 5 March
+    assert incidents[0][3] == 3.0  # T-1's later row
+
+
+@pytest.mark.parametrize("first, late, order", [
+    # The user's month-first, refuted by 20/02 in the last batch: day-first.
+    ("01/12/2024", "T-3,Acme,20/02/2024 09:00,1", "month-first"),
+    # Whole hours in the first batch, a decimal comma only in the last: "1,5" is 1.5.
+    ("13/01/2024", "T-3,Acme,01/02/2024 09:00,\"1,5\"", None),
+])
+def test_a_batched_file_whose_later_batch_decides_otherwise_is_typed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, late: str,
+        order: str | None) -> None:
+    """The first batch is typed as it decides; the last batch shows otherwise, so the
+    batches are typed again with the whole file's decision, and the tables are those of one
+    read of the whole file."""
+    path = tmp_path / "big.csv"
+    path.write_text("Ticket Number,Client,Created,Time Spent\n"
+                    f"T-1,Acme,{first} 09:00,1\nT-2,Acme,02/12/2024 09:00,2\n{late}\n")
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    ingest_file(path, "t", whole, date_order=order)
+    seen = _batched_passes(monkeypatch)
+    ingest_file(path, "t", batched, date_order=order)
+    assert seen == ["batch", "batch", "batch", "batch"]
+    assert _tables(whole) == _tables(batched)
+    assert query(batched, "SELECT labour_hours FROM incidents WHERE ticket_id = 'T-3'"
+                 )[0][0] == (1.5 if order is None else 1.0)
+    if order:  # 01/12 is 1 December, as the whole file says (not 12 January)
+        assert query(batched, "SELECT month(opened_at) FROM incidents WHERE ticket_id = 'T-1'"
+                     ) == [(12,)]
+
+
 def test_a_failed_batched_load_leaves_the_workspace_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One transaction over all batches: a failure before COMMIT keeps nothing."""

@@ -1,14 +1,17 @@
 """A large ticket CSV read in batches, in bounded memory, with the same result as reading
 it whole.
 
-What is decided per FILE is decided on the whole file before the first batch is typed: a
-first pass over the date columns (only the first value of each distinct date part is kept)
-decides the date order, and one over the number columns decides the decimal comma. Then
-Polars' streaming reader hands over batches of BATCH_ROWS rows; each batch is typed and
-checked by the same field reader as a small file, its rejects kept (with their row
-numbers), its rows written to a Parquet part in a temporary directory. The load
-(store.write_load with a store.Staged) reads the parts in one transaction and keeps the
-latest update of each ticket across all of them.
+What is decided per FILE is decided on the whole file: the date order (from the first
+value of each distinct date part of each date column) and the decimal comma (from votes
+summed over the number columns). Polars' streaming reader hands over batches of
+BATCH_ROWS rows; the first batch usually decides both, so every batch is typed with that
+decision while the same evidence is gathered from all of them, and the decision is made
+again at the end: only when the whole file says otherwise are the batches typed again,
+and when the first batch cannot decide, a first pass over the whole file decides before
+any batch is typed. Each batch is typed and checked by the same field reader as a small
+file, its rejects kept (with their row numbers), its rows written to a Parquet part in a
+temporary directory. The load (store.write_load with a store.Staged) reads the parts in
+one transaction and keeps the latest update of each ticket across all of them.
 
 Only plain UTF-8 CSV ticket exports above STREAM_BYTES take this path. Anything else, and
 any file whose batches Polars cannot read (ragged rows, bytes that are not UTF-8), is read
@@ -20,7 +23,9 @@ stay whole-file reads.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,24 +86,32 @@ def _scan(path: Path, sample: RawTable) -> pl.LazyFrame:
     ).with_row_index(ROW, offset=sample.header_row + 1)
 
 
+def _date_key(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars_start().str.slice(0, DATE_KEY_CHARS)
+
+
 def _first_pass(lf: pl.LazyFrame, context: FileContext, sample: RawTable,
                 detection: Any) -> tuple[parse.DateOrder, bool]:
-    """The file's date order and decimal comma, decided on all of its rows."""
+    """The file's date order and decimal comma, decided on all of its rows by a pass of
+    their own (when the first batch cannot decide them)."""
     headers = date_headers(detection, sample.headers)
     numbers = number_headers(detection)
     queries = []
     for h in headers:
-        key = pl.col(h).str.strip_chars_start().str.slice(0, DATE_KEY_CHARS)
         # min() streams; taking the value at that row in the group would hold the column.
         queries.append(lf.select(ROW, h).filter(pl.col(h).is_not_null())
-                       .group_by(key.alias("__key")).agg(pl.col(ROW).min()))
+                       .group_by(_date_key(h).alias("__key")).agg(pl.col(ROW).min()))
     if numbers:
         queries.append(lf.select(e for h in numbers for e in parse.decimal_comma_votes(h)))
     # One query plan: the scans of the file are shared between the date and number columns.
     found = pl.collect_all(queries, engine="streaming")
-    dates = {h: _values_at(lf, h, firsts[ROW].sort())
-             for h, firsts in zip(headers, found, strict=False)}
+    dates = _values_at(lf, headers, [firsts[ROW] for firsts in found[:len(headers)]])
     votes = found[-1].row(0, named=True) if numbers else {}
+    return _decided(context, sample, detection, dates, votes)
+
+
+def _decided(context: FileContext, sample: RawTable, detection: Any,
+             dates: dict[str, pl.Series], votes: dict[str, Any]) -> tuple[parse.DateOrder, bool]:
     remembered = context.remembered(sample.headers)
     order = parse.decide_date_order(context.name, dates, detection.profile.date_order,
                                     context.date_order, remembered.get("order"),
@@ -106,66 +119,185 @@ def _first_pass(lf: pl.LazyFrame, context: FileContext, sample: RawTable,
     return order, parse.decimal_comma_from_votes(votes, sample.delimiter)
 
 
-def _values_at(lf: pl.LazyFrame, column: str, rows: pl.Series) -> pl.Series:
-    """The column's text at these row numbers (few: one per distinct date), in file order."""
-    found = (lf.select(ROW, column).join(pl.DataFrame({ROW: rows}).lazy(), on=ROW, how="semi")
-             .collect(engine="streaming"))
-    return found.sort(ROW)[column]
+def _values_at(lf: pl.LazyFrame, headers: list[str], rows: list[pl.Series]
+               ) -> dict[str, pl.Series]:
+    """Each date column's text at its row numbers (few: one per distinct date), in file
+    order, from one more scan of the file."""
+    if not headers:
+        return {}
+    wanted = pl.concat(rows).unique()
+    found = (lf.select(ROW, *headers).filter(pl.col(ROW).is_in(wanted.implode()))
+             .collect(engine="streaming").sort(ROW))
+    return {h: found.filter(pl.col(ROW).is_in(r.implode()))[h]
+            for h, r in zip(headers, rows, strict=True)}
+
+
+class _FileEvidence:
+    """What decides the file's date order and decimal comma, gathered batch by batch as the
+    first pass gathers it from the whole file: the first value of each date part per date
+    column (in file order) and the decimal-comma votes summed."""
+
+    def __init__(self, dates: list[str], numbers: list[str]) -> None:
+        self.firsts: dict[str, list[pl.Series]] = {h: [] for h in dates}
+        self.numbers = numbers
+        self.votes: dict[str, Any] = {}
+
+    def add(self, batch: pl.DataFrame) -> None:
+        for h, parts in self.firsts.items():
+            values = batch[h].drop_nulls()
+            firsts = values.filter(values.to_frame().select(
+                _date_key(h).is_first_distinct()).to_series())
+            # Copied out: a filtered string column keeps the whole batch's text alive.
+            parts.append(pl.Series(h, firsts.to_list(), pl.Utf8))
+        if not self.numbers:
+            return
+        row: dict[str, Any] = {}
+        for h in self.numbers:  # each distinct value once, weighted by its count
+            counts = batch[h].drop_nulls().value_counts(name="__n")
+            row.update(counts.select(parse.decimal_comma_votes(h, "__n")).row(0, named=True))
+        for k, v in row.items():
+            before = self.votes.get(k)
+            if k.endswith("\x1fhas"):
+                self.votes[k] = bool(before) or bool(v)
+            else:
+                self.votes[k] = int(before or 0) + int(v or 0)
+
+    def dates(self) -> dict[str, pl.Series]:
+        """Each date column's first value of each date part, in file order."""
+        out = {}
+        for h, parts in self.firsts.items():
+            values = pl.concat(parts) if parts else pl.Series(h, [], pl.Utf8)
+            out[h] = values.filter(values.to_frame().select(
+                _date_key(h).is_first_distinct()).to_series())
+        return out
+
+
+class _Staging:
+    """The typed rows of a file's batches, written as Parquet parts to `spill`."""
+
+    def __init__(self, spill: Path, context: FileContext, sample: RawTable, detection: Any,
+                 order: parse.DateOrder, decimal_comma: bool,
+                 evidence: _FileEvidence | None) -> None:
+        self.spill, self.context, self.sample, self.detection = spill, context, sample, detection
+        self.order, self.decimal_comma, self.evidence = order, decimal_comma, evidence
+        self.rejects: list[pl.DataFrame] = []
+        self.notes: list[str] = []
+        self.preview: pl.DataFrame | None = None
+        self.empty_raw = sample.frame.head(0)
+        self.rows_read = self.warnings = self.kept = 0
+        self.ascending, self.last_id = True, None
+        self.keys: list[pl.Series] = []  # a 64-bit hash of each kept (client, ticket_id)
+
+    def add(self, number: int, batch: pl.DataFrame) -> None:
+        if self.evidence is not None:
+            self.evidence.add(batch)  # blank rows too, as the first pass reads them
+        context, sample = self.context, self.sample
+        batch = reading._drop_blank_rows(batch, sample.headers)
+        if batch.height == 0:
+            return
+        raw = RawTable(batch, sample.headers, "utf-8", sample.delimiter, sample.header_row)
+        reader = context.reader(raw, self.detection, self.order, self.decimal_comma)
+        rows, reasons = read_rows(reader, context.workspace, context.keywords)
+        self.rejects.append(reject_rows(raw, reasons))
+        if reasons.null_count() < reasons.len():
+            rows = rows.filter(reasons.is_null())
+        self.rows_read += batch.height
+        self.warnings += reader.warnings
+        self.notes.extend(n for n in reader.notes if n not in self.notes)
+        ids = rows["ticket_id"]
+        if self.ascending and ids.len():
+            self.ascending = bool((ids.slice(1) > ids.slice(0, ids.len() - 1)).all()) and (
+                self.last_id is None or ids[0] > self.last_id)
+            self.last_id = ids[-1]
+        self.keys.append(rows.select(pl.struct("client", "ticket_id").hash()).to_series())
+        if self.preview is None:
+            self.preview, self.empty_raw = rows.head(1000).drop(ROW, "__updated"), batch.head(0)
+        store.with_derived(rows, context.timezone).write_parquet(
+            self.spill / f"part-{number:05d}.parquet", compression="lz4")
+        self.kept += rows.height
+        if context.progress:
+            context.progress(0.3, f"{context.name}: {self.rows_read:,} rows read")
+
+    def distinct(self) -> int:
+        """How many (client, ticket_id) the parts hold: all of them when the ids ascend or
+        their hashes are distinct (distinct hashes are distinct keys), else counted."""
+        if self.ascending:
+            return self.kept
+        hashed = pl.concat(self.keys) if self.keys else pl.Series([], dtype=pl.UInt64)
+        if hashed.len() == self.kept and hashed.n_unique() == self.kept:
+            return self.kept
+        return _distinct_tickets(str(self.spill / "*.parquet"))
+
+
+def _batches(lf: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    return iter(lf.collect_batches(chunk_size=BATCH_ROWS, engine="streaming"))
+
+
+def _staged(lf: pl.LazyFrame, context: FileContext, sample: RawTable, detection: Any,
+            spill: Path) -> _Staging:
+    """The file's batches typed and written, with the date order and decimal comma decided
+    on the whole file.
+
+    Both are usually clear from the first batch (a day above 12, the format's order, the
+    user's): the batches are typed with them while the evidence of every batch is gathered,
+    and the decision is made again on all of it at the end. Only when it differs (say the
+    first day above 12 is in a later batch, against the user's setting) are the batches
+    typed again; when the first batch cannot decide, a first pass over the whole file does.
+    """
+    dates, numbers = date_headers(detection, sample.headers), number_headers(detection)
+    batches = _batches(lf)
+    first = next(batches, None)
+    assumed = None
+    if first is not None:
+        evidence = _FileEvidence(dates, numbers)
+        evidence.add(first)
+        with contextlib.suppress(InputError):  # undecided, or mixed: the first pass tells
+            assumed = _decided(context, sample, detection, evidence.dates(), evidence.votes)
+    if assumed is None:
+        decided = _first_pass(lf, context, sample, detection)
+    else:
+        staging = _Staging(spill, context, sample, detection, *assumed,
+                           _FileEvidence(dates, numbers))
+        every = itertools.chain([first] if first is not None else [], batches)
+        first = None  # held by the chain only until its turn
+        for number, batch in enumerate(every):
+            staging.add(number, batch)
+        assert staging.evidence is not None
+        decided = _decided(context, sample, detection, staging.evidence.dates(),
+                           staging.evidence.votes)
+        if (decided[0].day_first, decided[1]) == (assumed[0].day_first, assumed[1]):
+            staging.order = decided[0]  # the whole file's reason, for the summary
+            return staging
+        for part in spill.glob("*.parquet"):
+            part.unlink()
+    staging = _Staging(spill, context, sample, detection, *decided, None)
+    for number, batch in enumerate(_batches(lf)):
+        staging.add(number, batch)
+    return staging
 
 
 def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detection: Any,
                      spill: tempfile.TemporaryDirectory[str]) -> TypedExport:
     lf = _scan(path, sample)
-    order, decimal_comma = _first_pass(lf, context, sample, detection)
-    rejects: list[pl.DataFrame] = []
-    notes: list[str] = []
-    preview: pl.DataFrame | None = None
-    empty_raw = sample.frame.head(0)
-    rows_read = warnings = kept = 0
-    ascending, last_id = True, None
-    months_tz = context.timezone
-    for number, batch in enumerate(lf.collect_batches(chunk_size=BATCH_ROWS,
-                                                      engine="streaming")):
-        batch = reading._drop_blank_rows(batch, sample.headers)
-        if batch.height == 0:
-            continue
-        raw = RawTable(batch, sample.headers, "utf-8", sample.delimiter, sample.header_row)
-        reader = context.reader(raw, detection, order, decimal_comma)
-        rows, reasons = read_rows(reader, context.workspace, context.keywords)
-        rejects.append(reject_rows(raw, reasons))
-        if reasons.null_count() < reasons.len():
-            rows = rows.filter(reasons.is_null())
-        rows_read += batch.height
-        warnings += reader.warnings
-        notes.extend(n for n in reader.notes if n not in notes)
-        ids = rows["ticket_id"]
-        if ascending and ids.len():
-            ascending = bool((ids.slice(1) > ids.slice(0, ids.len() - 1)).all()) and (
-                last_id is None or ids[0] > last_id)
-            last_id = ids[-1]
-        if preview is None:
-            preview, empty_raw = rows.head(1000).drop(ROW, "__updated"), batch.head(0)
-        store.with_derived(rows, months_tz).write_parquet(
-            Path(spill.name) / f"part-{number:05d}.parquet", compression="lz4")
-        kept += rows.height
-        if context.progress:
-            context.progress(0.3, f"{context.name}: {rows_read:,} rows read")
-    if preview is None:
+    staging = _staged(lf, context, sample, detection, Path(spill.name))
+    if staging.preview is None:
         raise InputError(f"{context.name}: the file has a header row but no data rows")
-    glob = str(Path(spill.name) / "*.parquet")
-    distinct = kept if ascending else _distinct_tickets(glob)
+    distinct = staging.distinct()
     # No ticket twice (e.g. ids past a fixed digit width, T-9999999 < T-10000000, so not
     # ascending as text): the load skips the latest-per-ticket window, which spills at 10M.
-    unique = ascending or distinct == kept
-    notes = file_notes(notes, warnings)
+    kept = staging.kept
+    unique = distinct == kept
+    notes = file_notes(staging.notes, staging.warnings)
     if kept > distinct:
         notes.append(superseded_note(kept - distinct))
+    sample_raw = RawTable(staging.empty_raw, sample.headers, "utf-8", sample.delimiter,
+                          sample.header_row)
     return TypedExport(
-        context.name, RawTable(empty_raw, sample.headers, "utf-8", sample.delimiter,
-                               sample.header_row),
-        detection, order, decimal_comma, preview, pl.concat(rejects).sort("row_number"),
-        rows_read=rows_read, warnings=warnings, notes=notes,
-        staged=store.Staged(glob, months_tz, distinct, unique=unique), spill=spill,
+        context.name, sample_raw, detection, staging.order, staging.decimal_comma,
+        staging.preview, pl.concat(staging.rejects).sort("row_number"),
+        rows_read=staging.rows_read, warnings=staging.warnings, notes=notes,
+        staged=store.Staged(str(Path(spill.name) / "*.parquet"), context.timezone, distinct,
+                            unique=unique), spill=spill,
     )
 
 
