@@ -13,7 +13,7 @@ from pipelines.errors import SettingError
 
 def _option_strings(command: str) -> list[str]:
     p = argparse.ArgumentParser()
-    COMMANDS[command].options(p)
+    COMMANDS[command].add_options(p)
     return [s for a in p._actions for s in a.option_strings if s not in ("-h", "--help")]
 
 
