@@ -128,3 +128,19 @@ def test_stored_per_workspace() -> None:
     loaded = load_scenario(con)
     assert (loaded.per_user, loaded.outage_priorities) == (140.0, ("P1",))
     assert store.get_setting(con, "scenario")["outage_priorities"] == ["P1"]
+
+
+def test_a_time_zone_is_checked_as_the_list_of_zones_would() -> None:
+    """is_zone_name reads one zone, yet says what membership of available_timezones() says
+    (without 'localtime'): every listed zone, and none of the system zoneinfo's other files,
+    directories or copies."""
+    import zoneinfo
+
+    from pipelines.scenario import is_zone_name
+
+    listed = zoneinfo.available_timezones() - {"localtime"}
+    assert listed and all(is_zone_name(name) for name in listed)
+    for name in ("Europe", "Etc", "", "localtime", "posixrules", "right/UTC",
+                 "posix/Europe/London", "zone.tab", "europe/london", "../etc/passwd",
+                 "/etc/localtime", "Foo/Bar"):
+        assert not is_zone_name(name), name
