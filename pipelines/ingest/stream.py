@@ -23,7 +23,6 @@ stay whole-file reads.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,10 +85,6 @@ def _scan(path: Path, sample: RawTable) -> pl.LazyFrame:
     ).with_row_index(ROW, offset=sample.header_row + 1)
 
 
-def _date_key(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars_start().str.slice(0, DATE_KEY_CHARS)
-
-
 def _first_pass(lf: pl.LazyFrame, context: FileContext, sample: RawTable,
                 detection: Any) -> tuple[parse.DateOrder, bool]:
     """The file's date order and decimal comma, decided on all of its rows by a pass of
@@ -98,9 +93,10 @@ def _first_pass(lf: pl.LazyFrame, context: FileContext, sample: RawTable,
     numbers = number_headers(detection)
     queries = []
     for h in headers:
+        key = pl.col(h).str.strip_chars_start().str.slice(0, DATE_KEY_CHARS)
         # min() streams; taking the value at that row in the group would hold the column.
         queries.append(lf.select(ROW, h).filter(pl.col(h).is_not_null())
-                       .group_by(_date_key(h).alias("__key")).agg(pl.col(ROW).min()))
+                       .group_by(key.alias("__key")).agg(pl.col(ROW).min()))
     if numbers:
         queries.append(lf.select(e for h in numbers for e in parse.decimal_comma_votes(h)))
     # One query plan: the scans of the file are shared between the date and number columns.
@@ -135,7 +131,7 @@ def _values_at(lf: pl.LazyFrame, headers: list[str], rows: list[pl.Series]
 class _FileEvidence:
     """What decides the file's date order and decimal comma, gathered batch by batch as the
     first pass gathers it from the whole file: the first value of each date part per date
-    column (in file order) and the decimal-comma votes summed."""
+    column (parse.first_of_each_date, in file order) and the decimal-comma votes summed."""
 
     def __init__(self, dates: list[str], numbers: list[str]) -> None:
         self.firsts: dict[str, list[pl.Series]] = {h: [] for h in dates}
@@ -144,9 +140,7 @@ class _FileEvidence:
 
     def add(self, batch: pl.DataFrame) -> None:
         for h, parts in self.firsts.items():
-            values = batch[h].drop_nulls()
-            firsts = values.filter(values.to_frame().select(
-                _date_key(h).is_first_distinct()).to_series())
+            firsts = parse.first_of_each_date(batch[h].drop_nulls())
             # Copied out: a filtered string column keeps the whole batch's text alive.
             parts.append(pl.Series(h, firsts.to_list(), pl.Utf8))
         if not self.numbers:
@@ -164,22 +158,18 @@ class _FileEvidence:
 
     def dates(self) -> dict[str, pl.Series]:
         """Each date column's first value of each date part, in file order."""
-        out = {}
-        for h, parts in self.firsts.items():
-            values = pl.concat(parts) if parts else pl.Series(h, [], pl.Utf8)
-            out[h] = values.filter(values.to_frame().select(
-                _date_key(h).is_first_distinct()).to_series())
-        return out
+        return {h: parse.first_of_each_date(pl.concat(parts) if parts
+                                            else pl.Series(h, [], pl.Utf8))
+                for h, parts in self.firsts.items()}
 
 
 class _Staging:
     """The typed rows of a file's batches, written as Parquet parts to `spill`."""
 
     def __init__(self, spill: Path, context: FileContext, sample: RawTable, detection: Any,
-                 order: parse.DateOrder, decimal_comma: bool,
-                 evidence: _FileEvidence | None) -> None:
+                 order: parse.DateOrder, decimal_comma: bool) -> None:
         self.spill, self.context, self.sample, self.detection = spill, context, sample, detection
-        self.order, self.decimal_comma, self.evidence = order, decimal_comma, evidence
+        self.order, self.decimal_comma = order, decimal_comma
         self.rejects: list[pl.DataFrame] = []
         self.notes: list[str] = []
         self.preview: pl.DataFrame | None = None
@@ -188,9 +178,11 @@ class _Staging:
         self.ascending, self.last_id = True, None
         self.keys: list[pl.Series] = []  # a 64-bit hash of each kept (client, ticket_id)
 
+    @property
+    def glob(self) -> str:
+        return str(self.spill / "*.parquet")
+
     def add(self, number: int, batch: pl.DataFrame) -> None:
-        if self.evidence is not None:
-            self.evidence.add(batch)  # blank rows too, as the first pass reads them
         context, sample = self.context, self.sample
         batch = reading._drop_blank_rows(batch, sample.headers)
         if batch.height == 0:
@@ -226,7 +218,7 @@ class _Staging:
         hashed = pl.concat(self.keys) if self.keys else pl.Series([], dtype=pl.UInt64)
         if hashed.len() == self.kept and hashed.n_unique() == self.kept:
             return self.kept
-        return _distinct_tickets(str(self.spill / "*.parquet"))
+        return _distinct_tickets(self.glob)
 
 
 def _batches(lf: pl.LazyFrame) -> Iterator[pl.DataFrame]:
@@ -244,33 +236,30 @@ def _staged(lf: pl.LazyFrame, context: FileContext, sample: RawTable, detection:
     first day above 12 is in a later batch, against the user's setting) are the batches
     typed again; when the first batch cannot decide, a first pass over the whole file does.
     """
-    dates, numbers = date_headers(detection, sample.headers), number_headers(detection)
     batches = _batches(lf)
     first = next(batches, None)
+    evidence = _FileEvidence(date_headers(detection, sample.headers), number_headers(detection))
     assumed = None
     if first is not None:
-        evidence = _FileEvidence(dates, numbers)
-        evidence.add(first)
+        evidence.add(first)  # blank rows too, as the first pass reads them
         with contextlib.suppress(InputError):  # undecided, or mixed: the first pass tells
             assumed = _decided(context, sample, detection, evidence.dates(), evidence.votes)
-    if assumed is None:
+    if first is None or assumed is None:
         decided = _first_pass(lf, context, sample, detection)
     else:
-        staging = _Staging(spill, context, sample, detection, *assumed,
-                           _FileEvidence(dates, numbers))
-        every = itertools.chain([first] if first is not None else [], batches)
-        first = None  # held by the chain only until its turn
-        for number, batch in enumerate(every):
+        staging = _Staging(spill, context, sample, detection, *assumed)
+        staging.add(0, first)
+        del first  # not held while the other batches are read
+        for number, batch in enumerate(batches, start=1):
+            evidence.add(batch)
             staging.add(number, batch)
-        assert staging.evidence is not None
-        decided = _decided(context, sample, detection, staging.evidence.dates(),
-                           staging.evidence.votes)
+        decided = _decided(context, sample, detection, evidence.dates(), evidence.votes)
         if (decided[0].day_first, decided[1]) == (assumed[0].day_first, assumed[1]):
             staging.order = decided[0]  # the whole file's reason, for the summary
             return staging
         for part in spill.glob("*.parquet"):
             part.unlink()
-    staging = _Staging(spill, context, sample, detection, *decided, None)
+    staging = _Staging(spill, context, sample, detection, *decided)
     for number, batch in enumerate(_batches(lf)):
         staging.add(number, batch)
     return staging
@@ -296,8 +285,8 @@ def _prepare_batches(path: Path, context: FileContext, sample: RawTable, detecti
         context.name, sample_raw, detection, staging.order, staging.decimal_comma,
         staging.preview, pl.concat(staging.rejects).sort("row_number"),
         rows_read=staging.rows_read, warnings=staging.warnings, notes=notes,
-        staged=store.Staged(str(Path(spill.name) / "*.parquet"), context.timezone, distinct,
-                            unique=unique), spill=spill,
+        staged=store.Staged(staging.glob, context.timezone, distinct, unique=unique),
+        spill=spill,
     )
 
 
