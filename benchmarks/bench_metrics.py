@@ -46,7 +46,7 @@ def build(path: Path, n: int) -> None:
         f"""
         INSERT INTO incidents (ticket_id, client, site, asset, category, priority,
             priority_raw, title, status, opened_at, resolved_at, downtime_minutes,
-            users_affected, labour_hours, billed_amount, ttr_hours, recurrence_key, load_id,
+            users_affected, labour_hours, billed_amount, ttr_hours, load_id,
             opened_month, resolved_month, responded_at)
         WITH r AS (
             SELECT i, hash(i) AS h, (hash(i) % 1000) AS p1000,
@@ -72,7 +72,7 @@ def build(path: Path, n: int) -> None:
                     ELSE opened + ttr END,
                CASE WHEN hash(i * 19) % 100 < 3 THEN (hash(i * 23) % 480)::DOUBLE END,
                CASE WHEN hash(i * 29) % 100 < 20 THEN (1 + hash(i) % 50)::INTEGER END,
-               0.25 * (1 + hash(i * 31) % 32), NULL, NULL, NULL, 1, NULL, NULL,
+               0.25 * (1 + hash(i * 31) % 32), NULL, NULL, 1, NULL, NULL,
                -- a first response within about 5.5 hours on 80% of tickets (section 10)
                CASE WHEN hash(i * 37) % 10 < 8
                     THEN opened + to_seconds((hash(i * 41) % 20000)::BIGINT) END
@@ -81,8 +81,7 @@ def build(path: Path, n: int) -> None:
     )
     con.execute(
         "UPDATE incidents SET ttr_hours = CASE WHEN resolved_at >= opened_at"
-        " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END,"
-        " recurrence_key = coalesce(asset, category)"
+        " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END"
     )
     # The months a load stores, in the default time zone (UTC), as store.py computes them.
     con.execute(store.SET_MONTHS_SQL, {"tz": "UTC"})

@@ -48,7 +48,7 @@ def build(path: Path, rows: int) -> None:
     con.execute(
         """
         INSERT INTO incidents (ticket_id, client, asset, priority, title, opened_at,
-            resolved_at, labour_hours, billed_amount, ttr_hours, recurrence_key, load_id,
+            resolved_at, labour_hours, billed_amount, ttr_hours, load_id,
             opened_month, resolved_month)
         SELECT 'T' || i, 'Client ' || (h(i, 1) % 300), 'PC-' || (h(i, 2) % 5000),
                'P' || (1 + h(i, 3) % 5),
@@ -65,7 +65,7 @@ def build(path: Path, rows: int) -> None:
                CASE WHEN h(i, 13) % 2 = 0 THEN (1 + h(i, 14) % 8) / 4 END,
                CASE WHEN h(i, 15) % 4 = 0 THEN CAST(50 + h(i, 16) % 300 AS DECIMAL(18,2))
                END,
-               1 + h(i, 12) % 48, NULL, 1,
+               1 + h(i, 12) % 48, 1,
                CAST(date_trunc('month', o) AS DATE), NULL
         FROM (SELECT i, TIMESTAMPTZ '2022-01-01 00:00:00+00'
                         + to_seconds(CAST(h(i, 17) % (3 * 365 * 86400) AS BIGINT)) AS o

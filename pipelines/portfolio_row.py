@@ -56,7 +56,7 @@ ZERO = Decimal(0)
 NEEDED = {
     "incidents": ("opened_at", "resolved_at", "opened_month", "resolved_month", "ttr_hours",
                   "labour_hours", "billed_amount", "downtime_minutes", "users_affected",
-                  "priority", "recurrence_key", "asset"),
+                  "priority", "category", "asset"),
     "invoice_lines": ("invoice_date", "amount", "kind", "description", "client"),
     "loads": ("kind", "status", "rows_read"),
 }
@@ -147,8 +147,8 @@ SELECT ws, 'all' AS part, NULL AS month, count(*) AS n,
                         AND resolved_at IS NOT NULL)) AS k1,
        count(*) FILTER (resolved_at IS NOT NULL) AS k2,
        count(*) FILTER (resolved_at IS NOT NULL AND ttr_hours = 0) AS k3,
-       count(*) FILTER (down AND recurrence_key IS NOT NULL) AS k4,
-       count(*) FILTER (down AND recurrence_key IS NOT NULL AND asset IS NULL) AS k5,
+       count(*) FILTER (down AND coalesce(asset, category) IS NOT NULL) AS k4,
+       count(*) FILTER (down AND asset IS NULL AND category IS NOT NULL) AS k5,
        fsum(hours) FILTER (down) AS hours, min(opened_month) AS lo,
        max(greatest(opened_month, resolved_month)) AS hi, NULL AS d1, NULL AS d2
 FROM inc GROUP BY ws

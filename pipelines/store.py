@@ -61,8 +61,6 @@ CREATE TABLE IF NOT EXISTS incidents (
     billed_amount    DECIMAL(18,2),
     -- derived once at load: hours from opened to resolved, NULL when open or resolved before opened
     ttr_hours        DOUBLE,
-    -- derived once at load: asset, else category (the recurrence key within a client)
-    recurrence_key   VARCHAR,
     load_id          INTEGER NOT NULL,
     -- derived at load: the calendar months of opened_at and resolved_at in the time zone
     -- named by setting MONTHS_TIMEZONE (last, where an upgrade's ADD COLUMN puts them)
@@ -168,12 +166,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     A file from before the stored months gets the two columns, filled in the time zone
     of its stored scenario, in one transaction. A file that already has every table and
-    column of SCHEMA is left alone after one catalog query (every command opens one).
+    column of SCHEMA is left alone after one catalog query (every command opens one). A
+    file from before 2026-12 loses its stored recurrence_key (computed on read now).
     """
     present = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
         " AND database_name = current_database()").fetchall()}
-    if _schema_columns() <= present:
+    if _schema_columns() <= present and ("incidents", "recurrence_key") not in present:
         names = {n for (n,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
             " UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name ="
@@ -183,6 +182,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if _schema_objects() <= names:
             return
     con.execute(SCHEMA)
+    if ("incidents", "recurrence_key") in present:
+        # Stored by files before 2026-12: asset, else category, now computed where it is
+        # read (metrics.facts), which costs the metrics nothing and the load its write.
+        con.execute("ALTER TABLE incidents DROP COLUMN recurrence_key")
     _add_responded_at(con)
     _add_naive_columns(con)
     present = scalar(
@@ -446,7 +449,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: str, rows: pl.DataFrame | 
         # Rows that kept no wall times keep their instants on a zone change.
         missing = [pl.repeat(None, rows.height, dtype=pl.Datetime("us"), eager=True).alias(c)
                    for c in NAIVE_COLUMNS if c not in rows.columns]
-        inputs = pl.DataFrame([rows[c] for c in ("asset", "category", "opened_at", "resolved_at")])
+        inputs = pl.DataFrame([rows[c] for c in ("opened_at", "resolved_at")])
         derived = inputs.select(_derived(_months_timezone(con))).get_columns()
         columns = [c for c in columns if c.name not in DERIVED_COLUMNS] + missing + derived
     con.register("staging", as_arrow(columns))
@@ -457,8 +460,8 @@ def _write_rows(con: duckdb.DuckDBPyConnection, kind: str, rows: pl.DataFrame | 
 
 
 def with_derived(rows: pl.DataFrame, tz: str) -> pl.DataFrame:
-    """Incident rows with columns a load derives: recurrence_key and the months of
-    opened_at/resolved_at in `tz` (as SET_MONTHS_SQL computes them).
+    """Incident rows with the columns a load derives: the months of opened_at/resolved_at
+    in `tz` (as SET_MONTHS_SQL computes them).
 
     Computed in Polars before the write: DuckDB's ICU `timezone()` over every row cost
     more than the rest of the insert (1M rows: ~1.5 s). ttr_hours stays in SQL (TTR_SQL):
@@ -470,7 +473,6 @@ def with_derived(rows: pl.DataFrame, tz: str) -> pl.DataFrame:
 def _derived(tz: str) -> list[pl.Expr]:
     opened, resolved = pl.col("opened_at"), pl.col("resolved_at")
     return [
-        pl.coalesce("asset", "category").alias("recurrence_key"),
         opened.dt.convert_time_zone(tz).dt.date().dt.month_start().alias("opened_month"),
         resolved.dt.convert_time_zone(tz).dt.date().dt.month_start().alias("resolved_month"),
     ]
@@ -492,7 +494,7 @@ def as_arrow(columns: list[pl.Series]) -> Any:
         names=[s.name for s in columns])
 
 
-DERIVED_COLUMNS = ["recurrence_key", "opened_month", "resolved_month"]
+DERIVED_COLUMNS = ["opened_month", "resolved_month"]
 
 
 def _replace_incidents(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """The metric layer against figures worked out by hand (METRICS.md sections 2-7).
 
 Each test builds a workspace in memory from a dozen rows inserted the way store.py
-loads them (ttr_hours from the two instants, recurrence_key = coalesce(asset, category)).
+loads them (ttr_hours from the two instants; the recurrence key, coalesce(asset, category),
+is computed where it is read).
 """
 
 from __future__ import annotations
@@ -639,6 +640,23 @@ def test_a_workspace_from_before_the_stored_months_is_upgraded(con) -> None:
     assert stored_months_timezone(con) == "Europe/Berlin"
     assert stored_months(con)["B1"] == ("2024-04", "2024-04")
     assert metrics_json(con, "acme", BERLIN) == expected
+
+
+def test_a_workspace_that_stored_the_recurrence_key_is_upgraded(con) -> None:
+    """Files before 2026-12 stored recurrence_key (asset, else category); it is computed on
+    read now. Read as it is, such a file gives the same figures; ensure_schema drops the
+    column, and a load after that writes its rows as any other."""
+    load(con, _LOADED)
+    expected = metrics_json(con, "acme", UTC)
+    con.execute("ALTER TABLE incidents ADD COLUMN recurrence_key VARCHAR")
+    # A stale value must not matter: nothing reads the stored column any more.
+    con.execute("UPDATE incidents SET recurrence_key = 'stale'")
+    assert metrics_json(con, "acme", UTC) == expected
+    store.ensure_schema(con)
+    columns = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns()"
+                                         " WHERE table_name = 'incidents'").fetchall()}
+    assert "recurrence_key" not in columns and "asset" in columns
+    assert metrics_json(con, "acme", UTC) == expected
 
 
 def test_rows_without_stored_months_make_the_call_compute_them(con) -> None:

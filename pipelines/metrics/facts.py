@@ -289,7 +289,7 @@ SELECT * FROM (
 """
 
 _DOWNTIME_SQL = """
-SELECT client, recurrence_key, asset IS NULL AS no_asset, ticket_id, opened_at, {om} AS om,
+SELECT client, coalesce(asset, category) AS recurrence_key, asset IS NULL AS no_asset, ticket_id, opened_at, {om} AS om,
        CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
             ELSE ttr_hours END AS hours,
        downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
