@@ -208,3 +208,40 @@ def test_an_empty_workspace_has_figures_too(tmp_path: Path) -> None:
         s = data.Summary.of(fig)
     assert s.empty and s.spend_monthly.is_empty() and s.forecast_months.is_empty()
     assert [c["id"] for c in s.blocks] == ["no_spend"]
+
+
+def test_the_second_thread_changes_no_figure(samples: dict[str, Any],
+                                             base_figures: dict[str, metrics.Figures],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some families run on a second cursor (figures._SIDE): every result is the one a
+    single thread computes, frames cell by cell."""
+    from pipelines.metrics import figures
+
+    for con in samples.values():
+        cursor = figures._side_cursor(con)
+        assert cursor is not None  # a workspace file: the second thread does run
+        cursor.close()
+    monkeypatch.setattr(figures, "_SIDE", frozenset())
+    for name, con in samples.items():
+        alone = metrics.compute(con, name, BASE, None, ALL, detail=True)
+        for family in (*ALL, "downtime_by_day"):
+            assert same(getattr(base_figures[name], family), getattr(alone, family)), family
+
+
+def test_a_parquet_source_runs_on_two_threads_and_temporary_views_on_one(
+        samples: dict[str, Any], tmp_path: Path) -> None:
+    """An export's views are in its in-memory database, which a cursor sees: the same JSON
+    on two threads. Temporary views belong to one connection: those stay on one."""
+    from pipelines import parquet
+    from pipelines.metrics import figures
+
+    parquet.export_parquet(samples["acme"], "acme", tmp_path)
+    con = parquet.parquet_connection(tmp_path, "acme")
+    cursor = figures._side_cursor(con)
+    assert cursor is not None
+    cursor.close()
+    assert metrics.metrics_json(con, "acme", BASE) == metrics.metrics_json(
+        samples["acme"], "acme", BASE)
+    own = duckdb.connect()
+    own.execute("CREATE TEMP VIEW incidents AS SELECT 1 AS ticket_id")
+    assert figures._side_cursor(own) is None
