@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         if ":" in label:
             worst = max(worst, max(times))
     print(f"\nslowest rerun after a change: {worst:.3f} s (target < {TARGET} s)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process (build, app and reruns): {rss:.0f} MB")
     return 0 if worst < TARGET else 1
 
 

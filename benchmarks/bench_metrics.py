@@ -8,17 +8,21 @@ Each workspace is a real DuckDB file generated inside DuckDB with range(): three
 asset), 25 categories, priorities P1 2% / P2 8% / P3 50% / P4 30% / P5 5% / unknown 5%,
 explicit downtime minutes on 3% of tickets, 2% still open, 0.5% resolved before opened,
 a first response on 80% of tickets (within 5.5 h), and invoice lines (one per 10 incidents: labour, parts, contract, other, 2% credit notes).
-Reported: best of --runs after one warm-up, and the median, on a read-only connection;
-then --cold calls, each the first call of a fresh process on the workspace (wall and CPU
+Reported: best of --runs after one warm-up, and the median, on a read-only connection,
+beside the same run's baseline: one DuckDB statement of the JSON's simplest figure, the
+count and linear TTR quantiles per month (BASELINE_SQL), timed the same way, and the
+ratio of the two; then --cold calls, each the first call of a fresh process on the workspace (wall and CPU
 of the call itself, not of starting Python), alternating with the same calls of the code
 under --baseline DIR (a checkout or `git archive` of an earlier commit) when given; and
-the load average, since other processes on the machine stretch the wall times.
+the load average, since other processes on the machine stretch the wall times. Each cold
+call reports its fresh process's peak resident memory (interpreter and imports included).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -104,6 +108,28 @@ def build(path: Path, n: int) -> None:
     con.close()
 
 
+# The baseline: what DuckDB alone takes for one figure of the JSON (TTR per month), on
+# the same file in the same run. metrics_json computes sections 3-12 over the same rows.
+BASELINE_SQL = """
+    SELECT opened_month, count(*), quantile_cont(ttr_hours, [0.5, 0.9])
+    FROM incidents WHERE ttr_hours IS NOT NULL GROUP BY opened_month
+"""
+
+
+def time_baseline(path: Path, runs: int = 5) -> list[float]:
+    """Seconds per BASELINE_SQL: one warm-up, then `runs` timed statements."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET enable_progress_bar = false")
+    con.execute(BASELINE_SQL).fetchall()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        con.execute(BASELINE_SQL).fetchall()
+        times.append(time.perf_counter() - started)
+    con.close()
+    return times
+
+
 def time_metrics(path: Path, runs: int = 5, timezone: str = "UTC") -> list[float]:
     """Seconds per `metrics_json` call: one warm-up, then `runs` timed calls."""
     con = duckdb.connect(str(path), read_only=True)
@@ -122,7 +148,7 @@ def time_metrics(path: Path, runs: int = 5, timezone: str = "UTC") -> list[float
 
 
 _COLD = """
-import sys, time
+import resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import duckdb
 from pipelines.metrics import metrics_json
@@ -133,30 +159,36 @@ scenario = Scenario.from_dict(
     {"cost_per_user_hour": 40, "managed_reduction": 0.3, "timezone": sys.argv[3]})
 wall, cpu = time.perf_counter(), time.process_time()
 metrics_json(con, "bench", scenario)
-print(time.perf_counter() - wall, time.process_time() - cpu)
+print(time.perf_counter() - wall, time.process_time() - cpu,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cold_call(root: Path, path: Path, timezone: str) -> tuple[float, float]:
-    """(wall, CPU) seconds of the first `metrics_json` call in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _COLD, str(root), str(path), timezone],
-                         check=True, capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1])
+def cold_call(root: Path, path: Path, timezone: str) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of the first `metrics_json` call in a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _COLD, str(root), str(path), timezone],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        # An older tree under --baseline may not read files this code wrote.
+        raise SystemExit(f"cold call of {root} failed:\n{done.stderr.strip()[-800:]}")
+    out = done.stdout.split()
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 def report_cold(path: Path, n: int, runs: int, timezone: str, baseline: str | None) -> None:
     """Print the best and median cold call of this code (and of `baseline`, alternating)."""
     roots = {"this code": ROOT} | ({"baseline": Path(baseline)} if baseline else {})
-    calls: dict[str, list[tuple[float, float]]] = {name: [] for name in roots}
+    calls: dict[str, list[tuple[float, float, float]]] = {name: [] for name in roots}
     for _ in range(runs):
         for name, root in roots.items():
             calls[name].append(cold_call(root, path, timezone))
     for name, got in calls.items():
-        walls = [w for w, _ in got]
+        walls = [w for w, _, _ in got]
         print(f"{n:>10,} incidents: cold call ({name}) best {min(walls) * 1000:.0f} ms wall"
-              f" / {min(c for _, c in got) * 1000:.0f} ms CPU, median wall"
-              f" {statistics.median(walls) * 1000:.0f} ms ({runs} fresh processes)")
+              f" / {min(c for _, c, _ in got) * 1000:.0f} ms CPU, median wall"
+              f" {statistics.median(walls) * 1000:.0f} ms ({runs} fresh processes),"
+              f" peak RSS {max(r for _, _, r in got):.0f} MB")
 
 
 def main() -> None:
@@ -184,15 +216,26 @@ def main() -> None:
                 build(path, n)
                 print(f"{n:>10,} incidents: built in {time.perf_counter() - started:.1f} s")
             times = time_metrics(path, args.runs, args.timezone)
+            base = time_baseline(path, args.runs)
+            target = 0.3 if n <= 1_000_000 else 3.0
             print(
                 f"{n:>10,} incidents: metrics_json best {min(times) * 1000:.0f} ms,"
                 f" median {statistics.median(times) * 1000:.0f} ms"
-                f" ({', '.join(f'{t * 1000:.0f}' for t in times)})"
+                f" ({', '.join(f'{t * 1000:.0f}' for t in times)}); target"
+                f" {target * 1000:.0f} ms: {statistics.median(times) / target:.2f}x"
+            )
+            print(
+                f"{n:>10,} incidents: baseline (one DuckDB statement, TTR per month) best"
+                f" {min(base) * 1000:.0f} ms, median {statistics.median(base) * 1000:.0f} ms;"
+                f" metrics_json / baseline {statistics.median(times) / statistics.median(base):.1f}x"
+                " (median)"
             )
             if args.cold:
                 report_cold(path, n, args.cold, args.timezone, args.baseline)
             print(f"load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())}"
                   " (1 / 5 / 15 min; 2 cores)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process (builds and warm calls): {rss:.0f} MB")
 
 
 if __name__ == "__main__":
