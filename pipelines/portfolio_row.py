@@ -37,6 +37,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines import store
 from pipelines.metrics import checks as evidence
 from pipelines.metrics.facts import month_text, months_between
 from pipelines.metrics.spend import (
@@ -147,8 +148,8 @@ SELECT ws, 'all' AS part, NULL AS month, count(*) AS n,
                         AND resolved_at IS NOT NULL)) AS k1,
        count(*) FILTER (resolved_at IS NOT NULL) AS k2,
        count(*) FILTER (resolved_at IS NOT NULL AND ttr_hours = 0) AS k3,
-       count(*) FILTER (down AND coalesce(asset, category) IS NOT NULL) AS k4,
-       count(*) FILTER (down AND asset IS NULL AND category IS NOT NULL) AS k5,
+       count(*) FILTER (down AND {key} IS NOT NULL) AS k4,
+       count(*) FILTER (down AND {key} IS NOT NULL AND asset IS NULL) AS k5,
        fsum(hours) FILTER (down) AS hours, min(opened_month) AS lo,
        max(greatest(opened_month, resolved_month)) AS hi, NULL AS d1, NULL AS d2
 FROM inc GROUP BY ws
@@ -192,7 +193,7 @@ def batch_figures(con: duckdb.DuckDBPyConnection,
         incidents=_union(aliases, "incidents", ", ".join(NEEDED["incidents"])),
         lines=_union(aliases, "invoice_lines", ", ".join(NEEDED["invoice_lines"])),
         loads=_union(aliases, "loads", ", ".join(NEEDED["loads"])),
-        second=evidence._SECOND)
+        second=evidence._SECOND, key=store.RECURRENCE_KEY_SQL)
     scenarios = [{
         "ws": i, "prios": list(s.outage_priorities), "users_default": s.users_affected_default,
         "cpuh": float(s.cost_per_user_hour), "rate": float(s.hourly_rate),

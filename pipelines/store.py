@@ -111,6 +111,9 @@ SET_MONTHS_SQL = (
 
 # A ticket "resolved before opened": loaded, counted, left out of time to resolve.
 RESOLVED_BEFORE_OPENED_SQL = "coalesce(resolved_at < opened_at, false)"
+# The recurrence key within a client: the asset, else the category (computed where it is
+# read; files before 2026-12 stored it, and ensure_schema drops that column).
+RECURRENCE_KEY_SQL = "coalesce(asset, category)"
 # Hours from opened to resolved; NULL when open or resolved before opened.
 TTR_SQL = ("CASE WHEN resolved_at >= opened_at"
            " THEN (epoch_us(resolved_at) - epoch_us(opened_at)) / 3600e6 END")
@@ -172,7 +175,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     present = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
         " AND database_name = current_database()").fetchall()}
-    if _schema_columns() <= present and ("incidents", "recurrence_key") not in present:
+    stored_key = ("incidents", "recurrence_key") in present
+    if _schema_columns() <= present and not stored_key:
         names = {n for (n,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
             " UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name ="
@@ -182,9 +186,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if _schema_objects() <= names:
             return
     con.execute(SCHEMA)
-    if ("incidents", "recurrence_key") in present:
-        # Stored by files before 2026-12: asset, else category, now computed where it is
-        # read (metrics.facts), which costs the metrics nothing and the load its write.
+    if stored_key:
+        # RECURRENCE_KEY_SQL is computed where it is read: that costs the metrics nothing
+        # and saves the load its write.
         con.execute("ALTER TABLE incidents DROP COLUMN recurrence_key")
     _add_responded_at(con)
     _add_naive_columns(con)

@@ -645,7 +645,7 @@ def test_a_workspace_from_before_the_stored_months_is_upgraded(con) -> None:
 def test_a_workspace_that_stored_the_recurrence_key_is_upgraded(con) -> None:
     """Files before 2026-12 stored recurrence_key (asset, else category); it is computed on
     read now. Read as it is, such a file gives the same figures; ensure_schema drops the
-    column, and a load after that writes its rows as any other."""
+    column, and the figures stay the same."""
     load(con, _LOADED)
     expected = metrics_json(con, "acme", UTC)
     con.execute("ALTER TABLE incidents ADD COLUMN recurrence_key VARCHAR")

@@ -289,7 +289,8 @@ SELECT * FROM (
 """
 
 _DOWNTIME_SQL = """
-SELECT client, coalesce(asset, category) AS recurrence_key, asset IS NULL AS no_asset, ticket_id, opened_at, {om} AS om,
+SELECT client, {key} AS recurrence_key, asset IS NULL AS no_asset, ticket_id, opened_at,
+       {om} AS om,
        CASE WHEN downtime_minutes IS NOT NULL THEN downtime_minutes / 60
             ELSE ttr_hours END AS hours,
        downtime_minutes IS NULL AND resolved_at IS NULL AS open_outage,
@@ -370,7 +371,7 @@ def prepared(
     tickets = _TICKETS_SQL.format(om=om, rm=rm, in_window=in_window, responded=responded,
                                   backwards=store.RESOLVED_BEFORE_OPENED_SQL)
     yield Facts(
-        con, tickets, _DOWNTIME_SQL.format(om=om), params,
+        con, tickets, _DOWNTIME_SQL.format(om=om, key=store.RECURRENCE_KEY_SQL), params,
         dates[0], dates[1], scenario, filters, months_stored=stored,
     )
 
