@@ -167,17 +167,16 @@ def _over_facts(con: duckdb.DuckDBPyConnection, f: Facts | None, scenario: Scena
     # The forecast and confidence are pure Python (~150 ms whatever the data's size): they
     # run on a thread while DuckDB, which releases the GIL, computes the other families.
     cost = spend(con, scenario, filters, facts=f) if wanted & _NEED_SPEND else None
-    side = wanted & _SIDE if f is not None and wanted - _SIDE else set()
-    cursor = _side_cursor(con) if side else None
-    if cursor is None:
-        side = set()
+    # A second cursor only when both threads have families to compute.
+    cursor = (_side_cursor(con) if f is not None and wanted & _SIDE and wanted - _SIDE
+              else None)
+    side = wanted & _SIDE if cursor is not None else set()
     with ThreadPoolExecutor(max_workers=2) as pool:  # a thread starts only on submit
         from_spend = (pool.submit(_from_spend, cost, scenario, wanted)
                       if cost is not None and wanted & _FROM_SPEND_ONLY else None)
-        on_side = None
-        if cursor is not None and f is not None:
-            on_side = pool.submit(_queried, cursor, replace(f, con=cursor), scenario, filters,
-                                  side, detail, context, cost)
+        on_side = (pool.submit(_queried, cursor, replace(f, con=cursor), scenario, filters,
+                               side, detail, context, cost)
+                   if cursor is not None and f is not None else None)
         try:
             out = _queried(con, f, scenario, filters, wanted - side, detail, context, cost)
             if on_side is not None:
@@ -209,7 +208,8 @@ _OWN_VIEWS_SQL = """
 
 def _side_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
     """A second cursor on the database of `con`, when it reads the same tables; None when
-    they are views of this connection only (a Parquet export's), which a cursor cannot see."""
+    they are temporary views (CREATE TEMP VIEW, a registered frame), which belong to `con`
+    alone. A Parquet export's views are in its in-memory database: a cursor sees them."""
     if con.execute(_OWN_VIEWS_SQL).fetchall()[0][0]:
         return None
     cursor = con.cursor()
